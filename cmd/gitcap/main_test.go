@@ -1,0 +1,244 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// gitcap runs the command line in-process and returns stdout, stderr and the
+// exit code.
+func gitcap(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(append([]string{"gitcap"}, args...), &out, &errb)
+	return out.String(), errb.String(), code
+}
+
+const tinyCLI = "testdata/tiny-cli"
+
+func TestInspect(t *testing.T) {
+	out, errs, code := gitcap(t, "inspect", filepath.Join(tinyCLI, "model"))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	// Architecture doc §11 counts 5 + 16·L_v + 2 vision tensors and
+	// 4 + 16·L_t + 4 + 2 text/projection/head tensors: 39 + 42 = 81 for 2+2
+	// layers; 120·32 word embedding values take 15360 bytes.
+	if !regexp.MustCompile(`git\.embeddings\.word_embeddings\.weight +F32 +\[120 32\] +15360\n`).MatchString(out) {
+		t.Errorf("word embeddings line missing:\n%s", out)
+	}
+	if !strings.Contains(out, "total: 81 tensors") {
+		t.Errorf("totals line wrong:\n%s", out[strings.LastIndex(out[:len(out)-1], "\n")+1:])
+	}
+	// an adapter folder is inspected too
+	if _, errs, code := gitcap(t, "inspect", filepath.Join(tinyCLI, "init_adapter")); code != 0 {
+		t.Errorf("adapter folder: exit %d: %s", code, errs)
+	}
+}
+
+// Broken files: non-zero exit, one readable line naming the problem, no trace.
+func TestInspectBadFiles(t *testing.T) {
+	dir := t.TempDir()
+	good, err := os.ReadFile(filepath.Join(tinyCLI, "model/model.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lying := append([]byte(nil), good...)
+	lying[0], lying[1], lying[2] = 0xff, 0xff, 0x0f // header length far past the end
+	cases := map[string][]byte{
+		"truncated.safetensors": good[:len(good)/2],
+		"empty.safetensors":     {},
+		"lying.safetensors":     lying,
+	}
+	for name, data := range cases {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, data, 0o644)
+		out, errs, code := gitcap(t, "inspect", p)
+		if code == 0 {
+			t.Errorf("%s: exit 0, output %q", name, out)
+		}
+		lines := strings.Split(strings.TrimSpace(errs), "\n")
+		if len(lines) != 1 || !strings.Contains(errs, name) || strings.Contains(errs, "goroutine") {
+			t.Errorf("%s: want one line naming the file, got %q", name, errs)
+		}
+	}
+	if _, errs, code := gitcap(t, "inspect", filepath.Join(dir, "missing.safetensors")); code == 0 || !strings.Contains(errs, "missing.safetensors") {
+		t.Errorf("missing file: exit %d, %q", code, errs)
+	}
+}
+
+type jsonLine struct {
+	FileName string  `json:"file_name"`
+	TokenIDs []int   `json:"token_ids"`
+	Caption  string  `json:"caption"`
+	Score    float64 `json:"score"`
+	Error    string  `json:"error"`
+}
+
+func readJSONL(t *testing.T, data string) []jsonLine {
+	t.Helper()
+	var out []jsonLine
+	for _, l := range strings.Split(strings.TrimSpace(data), "\n") {
+		var j jsonLine
+		if err := json.Unmarshal([]byte(l), &j); err != nil {
+			t.Fatalf("bad JSON line %q: %v", l, err)
+		}
+		out = append(out, j)
+	}
+	return out
+}
+
+func compareJSONL(t *testing.T, got, want []jsonLine) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%d lines, want %d", len(got), len(want))
+	}
+	for i := range want {
+		g, w := got[i], want[i]
+		if g.FileName != w.FileName || g.Caption != w.Caption || !equalInts(g.TokenIDs, w.TokenIDs) {
+			t.Errorf("line %d: got %+v\nwant %+v", i, g, w)
+		}
+		if math.Abs(g.Score-w.Score) > 1e-4 {
+			t.Errorf("%s: score %v, want %v", w.FileName, g.Score, w.Score)
+		}
+	}
+}
+
+func equalInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// The tiny-cli README's infer command lines against HF's JSONL, for the whole
+// folder at batch sizes 1 and 4 and for one image at a time.
+func TestInferMatchesHF(t *testing.T) {
+	for _, mode := range []struct{ name, extra, want string }{
+		{"greedy", "", "infer_greedy.jsonl"},
+		{"beam3", "--num_beams=3", "infer_beam3.jsonl"},
+	} {
+		wantData, err := os.ReadFile(filepath.Join(tinyCLI, "expected", mode.want))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := readJSONL(t, string(wantData))
+		for _, bs := range []string{"1", "4"} {
+			out := filepath.Join(t.TempDir(), "out.jsonl")
+			args := []string{"infer", "--model_path", filepath.Join(tinyCLI, "model"), "--input_path", filepath.Join(tinyCLI, "images"),
+				"--output_path", out, "--max_length", "20", "--batch_size", bs}
+			if mode.extra != "" {
+				args = append(args, mode.extra)
+			}
+			if _, errs, code := gitcap(t, args...); code != 0 {
+				t.Fatalf("%s bs=%s: exit %d: %s", mode.name, bs, code, errs)
+			}
+			got, _ := os.ReadFile(out)
+			compareJSONL(t, readJSONL(t, string(got)), want)
+		}
+		// one image at a time, to stdout, with kebab-case flags
+		for _, w := range want {
+			stdout, errs, code := gitcap(t, "caption", "--model-path", filepath.Join(tinyCLI, "model"),
+				"--input-path", filepath.Join(tinyCLI, "images", w.FileName), "--max-length", "20", mode.extra)
+			if code != 0 {
+				t.Fatalf("%s: exit %d: %s", w.FileName, code, errs)
+			}
+			compareJSONL(t, readJSONL(t, stdout), []jsonLine{w})
+		}
+	}
+}
+
+// Unreadable images are reported and skipped; the others still get captions.
+func TestInferBadImages(t *testing.T) {
+	dir := t.TempDir()
+	for _, f := range []string{"boat.png", "dogs.png"} {
+		b, _ := os.ReadFile(filepath.Join(tinyCLI, "images", f))
+		os.WriteFile(filepath.Join(dir, f), b, 0o644)
+	}
+	b, _ := os.ReadFile(filepath.Join(tinyCLI, "images", "cat.png"))
+	os.WriteFile(filepath.Join(dir, "cat.png"), b[:len(b)/3], 0o644) // truncated
+	os.WriteFile(filepath.Join(dir, "empty.jpg"), nil, 0o644)
+	// a PNG header claiming 100000×100000 pixels
+	huge := []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR\x00\x01\x86\xa0\x00\x01\x86\xa0\x08\x02\x00\x00\x00")
+	huge = append(huge, 0, 0, 0, 0) // CRC (wrong, refused before or at it)
+	os.WriteFile(filepath.Join(dir, "huge.png"), huge, 0o644)
+	out := filepath.Join(dir, "captions.jsonl")
+	_, errs, code := gitcap(t, "infer", "--model_path", filepath.Join(tinyCLI, "model"), "--input_path", dir, "--output_path", out, "--batch_size", "2")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	data, _ := os.ReadFile(out)
+	lines := readJSONL(t, string(data))
+	if len(lines) != 5 {
+		t.Fatalf("%d lines, want 5:\n%s", len(lines), data)
+	}
+	for _, l := range lines {
+		bad := l.FileName == "cat.png" || l.FileName == "empty.jpg" || l.FileName == "huge.png"
+		if bad != (l.Error != "") || (!bad && l.Caption == "") {
+			t.Errorf("%+v", l)
+		}
+		if bad && !strings.Contains(l.Error, l.FileName) {
+			t.Errorf("error %q does not name the file", l.Error)
+		}
+	}
+	for _, f := range []string{"cat.png", "empty.jpg", "huge.png"} {
+		if !strings.Contains(errs, f) {
+			t.Errorf("stderr does not mention %s: %s", f, errs)
+		}
+	}
+}
+
+func TestInferBadModel(t *testing.T) {
+	img := filepath.Join(tinyCLI, "images", "boat.png")
+	for name, edit := range map[string]func(dir string){
+		"missing tensor": func(dir string) {
+			// a checkpoint without the LM head: rewrite via inspect-free copy of config only
+			os.Remove(filepath.Join(dir, "model.safetensors"))
+			copyFile(t, filepath.Join("..", "..", "gitmodel", "testdata", "tiny", "lora_text", "adapter_model.safetensors"), filepath.Join(dir, "model.safetensors"))
+		},
+		"relative_key": func(dir string) {
+			cfg, _ := os.ReadFile(filepath.Join(dir, "config.json"))
+			os.WriteFile(filepath.Join(dir, "config.json"), []byte(strings.Replace(string(cfg), `"absolute"`, `"relative_key"`, 1)), 0o644)
+		},
+		"wrong shape": func(dir string) {
+			cfg, _ := os.ReadFile(filepath.Join(dir, "config.json"))
+			os.WriteFile(filepath.Join(dir, "config.json"), []byte(strings.Replace(string(cfg), `"intermediate_size": 64`, `"intermediate_size": 48`, 1)), 0o644)
+		},
+	} {
+		dir := t.TempDir()
+		for _, f := range []string{"config.json", "model.safetensors", "vocab.txt", "tokenizer_config.json", "special_tokens_map.json", "preprocessor_config.json"} {
+			copyFile(t, filepath.Join(tinyCLI, "model", f), filepath.Join(dir, f))
+		}
+		edit(dir)
+		_, errs, code := gitcap(t, "infer", "--model_path", dir, "--input_path", img)
+		if code == 0 || strings.Contains(errs, "goroutine") {
+			t.Errorf("%s: exit %d: %s", name, code, errs)
+		}
+		want := map[string]string{"missing tensor": "missing tensor", "relative_key": "relative_key", "wrong shape": "has shape"}[name]
+		if !strings.Contains(errs, want) || !strings.Contains(errs, dir) {
+			t.Errorf("%s: error should name the file and say %q: %s", name, want, errs)
+		}
+	}
+}
+
+func copyFile(t *testing.T, src, dst string) {
+	t.Helper()
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dst, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,179 @@
+package gitmodel
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+)
+
+// VisionConfig is GitVisionConfig (transformers v4.36): the CLIP ViT tower.
+type VisionConfig struct {
+	ModelType         string  `json:"model_type,omitempty"`
+	HiddenSize        int     `json:"hidden_size"`
+	IntermediateSize  int     `json:"intermediate_size"`
+	NumHiddenLayers   int     `json:"num_hidden_layers"`
+	NumAttentionHeads int     `json:"num_attention_heads"`
+	NumChannels       int     `json:"num_channels"`
+	ImageSize         int     `json:"image_size"`
+	PatchSize         int     `json:"patch_size"`
+	HiddenAct         string  `json:"hidden_act"`
+	LayerNormEps      float64 `json:"layer_norm_eps"`
+	AttentionDropout  float64 `json:"attention_dropout"`
+	InitializerRange  float64 `json:"initializer_range"`
+}
+
+// Config is GitConfig (transformers v4.36). Saved configs list only values
+// that differ from the defaults, so LoadConfig starts from DefaultConfig
+// (git-architecture.md §2) and overlays the file.
+type Config struct {
+	Architectures             []string     `json:"architectures,omitempty"`
+	Vision                    VisionConfig `json:"vision_config"`
+	VocabSize                 int          `json:"vocab_size"`
+	HiddenSize                int          `json:"hidden_size"`
+	NumHiddenLayers           int          `json:"num_hidden_layers"`
+	NumAttentionHeads         int          `json:"num_attention_heads"`
+	IntermediateSize          int          `json:"intermediate_size"`
+	HiddenAct                 string       `json:"hidden_act"`
+	HiddenDropoutProb         float64      `json:"hidden_dropout_prob"`
+	AttentionProbsDropoutProb float64      `json:"attention_probs_dropout_prob"`
+	MaxPositionEmbeddings     int          `json:"max_position_embeddings"`
+	InitializerRange          float64      `json:"initializer_range"`
+	LayerNormEps              float64      `json:"layer_norm_eps"`
+	PadTokenID                int          `json:"pad_token_id"`
+	BosTokenID                int          `json:"bos_token_id"`
+	EosTokenID                int          `json:"eos_token_id"`
+	PositionEmbeddingType     string       `json:"position_embedding_type"`
+	UseCache                  bool         `json:"use_cache"`
+	TieWordEmbeddings         bool         `json:"tie_word_embeddings"`
+	NumImageWithEmbedding     *int         `json:"num_image_with_embedding"`
+	ModelType                 string       `json:"model_type,omitempty"`
+}
+
+// DefaultVisionConfig returns GitVisionConfig's class defaults.
+func DefaultVisionConfig() VisionConfig {
+	return VisionConfig{
+		HiddenSize: 768, IntermediateSize: 3072, NumHiddenLayers: 12, NumAttentionHeads: 12,
+		ModelType:   "git_vision_model",
+		NumChannels: 3, ImageSize: 224, PatchSize: 16, HiddenAct: "quick_gelu",
+		LayerNormEps: 1e-5, AttentionDropout: 0, InitializerRange: 0.02,
+	}
+}
+
+// DefaultConfig returns GitConfig's class defaults (= microsoft/git-base).
+func DefaultConfig() Config {
+	return Config{
+		Architectures: []string{"GitForCausalLM"},
+		Vision:        DefaultVisionConfig(),
+		VocabSize:     30522, HiddenSize: 768, NumHiddenLayers: 6, NumAttentionHeads: 12,
+		IntermediateSize: 3072, HiddenAct: "gelu", HiddenDropoutProb: 0.1,
+		AttentionProbsDropoutProb: 0.1, MaxPositionEmbeddings: 1024, InitializerRange: 0.02,
+		LayerNormEps: 1e-12, PadTokenID: 0, BosTokenID: 101, EosTokenID: 102,
+		PositionEmbeddingType: "absolute", UseCache: true, ModelType: "git",
+	}
+}
+
+// NumImageTokens is the number of image tokens the decoder sees:
+// (image/patch)² patches plus the class token, times the frame count.
+func (c *Config) NumImageTokens() int {
+	g := c.Vision.ImageSize / c.Vision.PatchSize
+	n := g*g + 1
+	if c.NumImageWithEmbedding != nil {
+		n *= *c.NumImageWithEmbedding
+	}
+	return n
+}
+
+// LoadConfig reads a config.json, applies the defaults and validates it.
+// Errors name the file and the field.
+func LoadConfig(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return ParseConfig(path, data)
+}
+
+// ParseConfig is LoadConfig on bytes; name is used in error messages.
+func ParseConfig(name string, data []byte) (*Config, error) {
+	// Decoding over the defaults keeps every key the file omits, inside
+	// vision_config too; a null vision_config keeps all vision defaults.
+	cfg := DefaultConfig()
+	if err := json.Unmarshal(data, &cfg); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, jsonErr(err))
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return &cfg, nil
+}
+
+func jsonErr(err error) error {
+	if te, ok := err.(*json.UnmarshalTypeError); ok {
+		return fmt.Errorf("field %q: got JSON %s, want %v", te.Field, te.Value, te.Type)
+	}
+	return err
+}
+
+// Validate checks that the model can be built: sizes positive and divisible,
+// and only the variants this engine implements.
+func (c *Config) Validate() error {
+	pos := func(field string, v int) error {
+		if v <= 0 {
+			return fmt.Errorf("%s must be positive, got %d", field, v)
+		}
+		return nil
+	}
+	v := &c.Vision
+	for _, f := range []struct {
+		name string
+		v    int
+	}{
+		{"vocab_size", c.VocabSize}, {"hidden_size", c.HiddenSize}, {"num_hidden_layers", c.NumHiddenLayers},
+		{"num_attention_heads", c.NumAttentionHeads}, {"intermediate_size", c.IntermediateSize},
+		{"max_position_embeddings", c.MaxPositionEmbeddings},
+		{"vision_config.hidden_size", v.HiddenSize}, {"vision_config.intermediate_size", v.IntermediateSize},
+		{"vision_config.num_hidden_layers", v.NumHiddenLayers}, {"vision_config.num_attention_heads", v.NumAttentionHeads},
+		{"vision_config.num_channels", v.NumChannels}, {"vision_config.image_size", v.ImageSize},
+		{"vision_config.patch_size", v.PatchSize},
+	} {
+		if err := pos(f.name, f.v); err != nil {
+			return err
+		}
+	}
+	if c.HiddenSize%c.NumAttentionHeads != 0 {
+		return fmt.Errorf("hidden_size %d is not a multiple of num_attention_heads %d", c.HiddenSize, c.NumAttentionHeads)
+	}
+	if v.HiddenSize%v.NumAttentionHeads != 0 {
+		return fmt.Errorf("vision_config.hidden_size %d is not a multiple of vision_config.num_attention_heads %d", v.HiddenSize, v.NumAttentionHeads)
+	}
+	if v.ImageSize%v.PatchSize != 0 {
+		return fmt.Errorf("vision_config.image_size %d is not a multiple of vision_config.patch_size %d", v.ImageSize, v.PatchSize)
+	}
+	if c.PositionEmbeddingType != "absolute" {
+		return fmt.Errorf("position_embedding_type %q is not supported (only \"absolute\", as every released GIT checkpoint uses)", c.PositionEmbeddingType)
+	}
+	if _, err := activationOf("hidden_act", c.HiddenAct); err != nil {
+		return err
+	}
+	if _, err := activationOf("vision_config.hidden_act", v.HiddenAct); err != nil {
+		return err
+	}
+	if c.NumImageWithEmbedding != nil {
+		return fmt.Errorf("num_image_with_embedding %d (video checkpoints) is not supported yet", *c.NumImageWithEmbedding)
+	}
+	if c.TieWordEmbeddings {
+		return fmt.Errorf("tie_word_embeddings true is not supported (GIT checkpoints keep a separate output layer)")
+	}
+	for _, id := range []struct {
+		name string
+		v    int
+	}{{"pad_token_id", c.PadTokenID}, {"bos_token_id", c.BosTokenID}, {"eos_token_id", c.EosTokenID}} {
+		if id.v < 0 || id.v >= c.VocabSize {
+			return fmt.Errorf("%s %d outside the vocabulary [0, %d)", id.name, id.v, c.VocabSize)
+		}
+	}
+	if c.LayerNormEps < 0 || v.LayerNormEps < 0 {
+		return fmt.Errorf("layer_norm_eps must not be negative")
+	}
+	return nil
+}

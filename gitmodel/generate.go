@@ -1,0 +1,387 @@
+package gitmodel
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sort"
+)
+
+// GenerateConfig mirrors transformers' GenerationConfig for the options GIT
+// uses (formats.md §7). Zero values are not the defaults: start from
+// DefaultGenerateConfig.
+type GenerateConfig struct {
+	MaxLength          int     // text tokens including [CLS] (and the prompt)
+	MaxNewTokens       int     // if > 0, overrides MaxLength: prompt length + this
+	MinLength          int     // EOS is forbidden while the text is shorter
+	NumBeams           int     // 1: greedy or sampling
+	LengthPenalty      float64 // beam score = sum logprob / generated_len^LengthPenalty
+	EarlyStopping      bool    // beam search stops once NumBeams hypotheses are done
+	NumReturnSequences int     // per image; ≤ NumBeams for beam search
+	DoSample           bool
+	Temperature        float64
+	TopK               int // 0 disables; HF's default 50 is active when sampling
+	TopP               float64
+	RepetitionPenalty  float64
+	NoRepeatNgramSize  int
+	Seed               uint64
+	Prompt             []int // token ids after [CLS] (no [SEP]): conditional captioning / VQA
+	// StepLogits, if set, sees each step's raw last-position logits (R, V)
+	// before any processing (R = images × beams or returned sequences).
+	StepLogits func(step int, logits []float32)
+}
+
+// DefaultGenerateConfig is GenerationConfig's defaults with GIT's ids.
+func DefaultGenerateConfig() GenerateConfig {
+	return GenerateConfig{
+		MaxLength: 20, NumBeams: 1, LengthPenalty: 1, NumReturnSequences: 1,
+		Temperature: 1, TopK: 50, TopP: 1, RepetitionPenalty: 1,
+	}
+}
+
+// Caption is one generated sequence: ids from [CLS] on (prompt included,
+// [SEP] included when emitted, no padding) and its score (greedy/sampling:
+// mean log-probability of the generated tokens; beam: HF's sequences_scores).
+type Caption struct {
+	IDs   []int
+	Score float64
+}
+
+func (g *GenerateConfig) validate(promptLen, maxPos int) (maxLen int, err error) {
+	maxLen = g.MaxLength
+	if g.MaxNewTokens > 0 {
+		maxLen = promptLen + g.MaxNewTokens
+	}
+	switch {
+	case maxLen <= promptLen:
+		return 0, fmt.Errorf("max_length %d leaves no room after a %d-token prompt", maxLen, promptLen)
+	case maxLen > maxPos:
+		return 0, fmt.Errorf("max_length %d exceeds max_position_embeddings %d", maxLen, maxPos)
+	case g.NumBeams < 1:
+		return 0, fmt.Errorf("num_beams must be ≥ 1, got %d", g.NumBeams)
+	case g.NumReturnSequences < 1:
+		return 0, fmt.Errorf("num_return_sequences must be ≥ 1, got %d", g.NumReturnSequences)
+	case g.NumBeams > 1 && g.NumReturnSequences > g.NumBeams:
+		return 0, fmt.Errorf("num_return_sequences %d must not exceed num_beams %d", g.NumReturnSequences, g.NumBeams)
+	case g.NumBeams == 1 && !g.DoSample && g.NumReturnSequences > 1:
+		return 0, fmt.Errorf("greedy search returns one sequence: use --num_beams or --do_sample for num_return_sequences %d", g.NumReturnSequences)
+	case g.NumBeams > 1 && g.DoSample:
+		return 0, fmt.Errorf("beam sampling (num_beams > 1 with do_sample) is not supported")
+	case g.DoSample && !(g.Temperature > 0):
+		return 0, fmt.Errorf("temperature must be > 0 when sampling, got %g", g.Temperature)
+	case g.TopP <= 0 || g.TopP > 1:
+		return 0, fmt.Errorf("top_p must be in (0, 1], got %g", g.TopP)
+	case g.TopK < 0:
+		return 0, fmt.Errorf("top_k must be ≥ 0, got %d", g.TopK)
+	case !(g.RepetitionPenalty > 0):
+		return 0, fmt.Errorf("repetition_penalty must be > 0, got %g", g.RepetitionPenalty)
+	case g.NoRepeatNgramSize < 0:
+		return 0, fmt.Errorf("no_repeat_ngram_size must be ≥ 0, got %d", g.NoRepeatNgramSize)
+	}
+	return maxLen, nil
+}
+
+// Generate captions b images, pixels (B, C, S, S). It returns, per image,
+// NumReturnSequences captions (best first for beam search). The image tokens
+// and each step's keys and values are computed once (KV cache).
+func (m *Model) Generate(pixels []float32, b int, g GenerateConfig) ([][]Caption, error) {
+	cfg := &m.Config
+	prompt := append([]int{cfg.BosTokenID}, g.Prompt...)
+	for _, id := range prompt {
+		if id < 0 || id >= cfg.VocabSize {
+			return nil, fmt.Errorf("prompt token id %d outside the vocabulary [0, %d)", id, cfg.VocabSize)
+		}
+	}
+	maxLen, err := g.validate(len(prompt), cfg.MaxPositionEmbeddings)
+	if err != nil {
+		return nil, err
+	}
+	if s, c := cfg.Vision.ImageSize, cfg.Vision.NumChannels; len(pixels) != b*c*s*s || b <= 0 {
+		return nil, fmt.Errorf("gitmodel: %d pixel values for %d images of %d×%d×%d", len(pixels), b, c, s, s)
+	}
+	// Image tokens through the decoder once per image, then copied per beam
+	// or per returned sequence.
+	n := cfg.NumImageTokens()
+	img := m.EncodeImages(pixels, b)
+	base := m.NewKVCache(b, maxLen)
+	m.decode(base, img, n, nil)
+	k := g.NumBeams
+	if k == 1 {
+		k = g.NumReturnSequences
+	}
+	rows := make([]int, b*k)
+	for i := range rows {
+		rows[i] = i / k
+	}
+	cache := base.gather(rows)
+	s := &searcher{m: m, g: &g, cache: cache, maxLen: maxLen, promptLen: len(prompt)}
+	if g.NumBeams > 1 {
+		return s.beam(b, prompt), nil
+	}
+	return s.greedyOrSample(b, k, prompt), nil
+}
+
+// gather returns a new cache whose row i is a copy of row src[i].
+func (c *KVCache) gather(src []int) *KVCache {
+	out := &KVCache{b: len(src), capacity: c.capacity, d: c.d, nImg: c.nImg, length: c.length}
+	rowLen, n := c.capacity*c.d, c.length*c.d
+	for l := range c.k {
+		kk, vv := make([]float32, out.b*rowLen), make([]float32, out.b*rowLen)
+		for i, s := range src {
+			copy(kk[i*rowLen:i*rowLen+n], c.k[l][s*rowLen:s*rowLen+n])
+			copy(vv[i*rowLen:i*rowLen+n], c.v[l][s*rowLen:s*rowLen+n])
+		}
+		out.k, out.v = append(out.k, kk), append(out.v, vv)
+	}
+	out.keyValid = make([]bool, out.b*c.capacity)
+	for i, s := range src {
+		copy(out.keyValid[i*c.capacity:(i+1)*c.capacity], c.keyValid[s*c.capacity:(s+1)*c.capacity])
+	}
+	return out
+}
+
+type searcher struct {
+	m                 *Model
+	g                 *GenerateConfig
+	cache             *KVCache
+	maxLen, promptLen int
+}
+
+// step feeds tn tokens per row (ids (R, tn)) and returns the logits of each
+// row's last position (R, V).
+func (s *searcher) step(ids []int, tn int) []float32 {
+	m, r := s.m, s.cache.b
+	x := m.embedText(ids, r, tn, s.cache.Len()-s.cache.nImg)
+	m.decode(s.cache, x, tn, nil)
+	d, v := m.Config.HiddenSize, m.Config.VocabSize
+	last := make([]float32, r*d)
+	for i := 0; i < r; i++ {
+		copy(last[i*d:(i+1)*d], x[(i*tn+tn-1)*d:(i*tn+tn)*d])
+	}
+	logits := make([]float32, r*v)
+	m.LMHead.Forward(m.Pool, logits, last, r)
+	return logits
+}
+
+func (s *searcher) firstStep(prompt []int) []float32 {
+	r := s.cache.b
+	ids := make([]int, 0, r*len(prompt))
+	for i := 0; i < r; i++ {
+		ids = append(ids, prompt...)
+	}
+	return s.step(ids, len(prompt))
+}
+
+// process applies the non-sampling logits processors in HF's order:
+// repetition penalty, no-repeat n-grams, min length.
+func (s *searcher) process(scores []float32, seq []int) {
+	g, eos := s.g, s.m.Config.EosTokenID
+	if g.RepetitionPenalty != 1 {
+		RepetitionPenalty(scores, seq, float32(g.RepetitionPenalty))
+	}
+	if g.NoRepeatNgramSize > 0 {
+		for _, t := range BannedNgramTokens(seq, g.NoRepeatNgramSize) {
+			scores[t] = negInf
+		}
+	}
+	if len(seq) < g.MinLength {
+		scores[eos] = negInf
+	}
+}
+
+func (s *searcher) greedyOrSample(b, k int, prompt []int) [][]Caption {
+	cfg, g := &s.m.Config, s.g
+	r := b * k
+	seqs := make([][]int, r)
+	for i := range seqs {
+		seqs[i] = append([]int(nil), prompt...)
+	}
+	done := make([]bool, r)
+	sum := make([]float64, r)
+	rng := rand.New(rand.NewPCG(g.Seed, 0x9e3779b97f4a7c15))
+	v := cfg.VocabSize
+	logits := s.firstStep(prompt)
+	logp := make([]float64, v)
+	for cur := len(prompt); cur < s.maxLen; cur++ {
+		if g.StepLogits != nil {
+			g.StepLogits(cur-len(prompt), logits)
+		}
+		next := make([]int, r)
+		all := true
+		for i := 0; i < r; i++ {
+			if done[i] {
+				next[i] = cfg.PadTokenID
+				continue
+			}
+			row := logits[i*v : (i+1)*v]
+			s.process(row, seqs[i])
+			logSoftmax(logp, row)
+			var tok int
+			if g.DoSample {
+				Warp(row, float32(g.Temperature), g.TopK, g.TopP, 1)
+				tok = sampleFrom(row, rng)
+			} else {
+				tok = argmax(row)
+			}
+			sum[i] += logp[tok]
+			seqs[i] = append(seqs[i], tok)
+			next[i] = tok
+			if tok == cfg.EosTokenID {
+				done[i] = true
+			} else {
+				all = false
+			}
+		}
+		if all || cur+1 >= s.maxLen {
+			break
+		}
+		logits = s.step(next, 1)
+	}
+	out := make([][]Caption, b)
+	for i := 0; i < r; i++ {
+		gen := len(seqs[i]) - len(prompt)
+		out[i/k] = append(out[i/k], Caption{IDs: seqs[i], Score: sum[i] / float64(gen)})
+	}
+	return out
+}
+
+// logSoftmax writes log_softmax(x) in float64.
+func logSoftmax(dst []float64, x []float32) {
+	mx := math.Inf(-1)
+	for _, z := range x {
+		mx = math.Max(mx, float64(z))
+	}
+	var se float64
+	for _, z := range x {
+		se += math.Exp(float64(z) - mx)
+	}
+	lse := mx + math.Log(se)
+	for i, z := range x {
+		dst[i] = float64(z) - lse
+	}
+}
+
+// argmax returns the first index of the largest value.
+func argmax(x []float32) int {
+	bi := 0
+	for i, z := range x {
+		if z > x[bi] {
+			bi = i
+		}
+	}
+	return bi
+}
+
+// sampleFrom draws an index with probability softmax(scores).
+func sampleFrom(scores []float32, rng *rand.Rand) int {
+	p := make([]float64, len(scores))
+	logSoftmax(p, scores)
+	u := rng.Float64()
+	last := 0
+	for i, lp := range p {
+		if math.IsInf(lp, -1) {
+			continue
+		}
+		u -= math.Exp(lp)
+		last = i
+		if u < 0 {
+			return i
+		}
+	}
+	return last
+}
+
+// RepetitionPenalty divides positive scores (multiplies negative ones) of
+// every token id present in seq by penalty, once per id (HF's
+// RepetitionPenaltyLogitsProcessor).
+func RepetitionPenalty(scores []float32, seq []int, penalty float32) {
+	seen := map[int]bool{}
+	for _, t := range seq {
+		if seen[t] {
+			continue
+		}
+		seen[t] = true
+		if scores[t] < 0 {
+			scores[t] *= penalty
+		} else {
+			scores[t] /= penalty
+		}
+	}
+}
+
+// BannedNgramTokens lists the tokens that would complete an n-gram already
+// present in seq (HF's NoRepeatNGramLogitsProcessor).
+func BannedNgramTokens(seq []int, n int) []int {
+	if len(seq)+1 < n {
+		return nil
+	}
+	prefix := seq[len(seq)-n+1:]
+	var banned []int
+	for i := 0; i+n <= len(seq); i++ {
+		match := true
+		for j := 0; j < n-1; j++ {
+			if seq[i+j] != prefix[j] {
+				match = false
+				break
+			}
+		}
+		if match {
+			banned = append(banned, seq[i+n-1])
+		}
+	}
+	return banned
+}
+
+// Warp applies HF's sampling warpers in order, in place: temperature, top-k
+// (k < 1 disables), top-p (p ≥ 1 disables). Removed entries become -Inf;
+// at least minKeep survive each filter.
+func Warp(scores []float32, temperature float32, topK int, topP float64, minKeep int) {
+	if temperature != 1 {
+		for i := range scores {
+			scores[i] /= temperature
+		}
+	}
+	if topK > 0 {
+		k := min(max(topK, minKeep), len(scores))
+		sorted := append([]float32(nil), scores...)
+		sort.Slice(sorted, func(i, j int) bool { return sorted[i] > sorted[j] })
+		thr := sorted[k-1]
+		for i, z := range scores {
+			if z < thr {
+				scores[i] = negInf
+			}
+		}
+	}
+	if topP < 1 {
+		idx := make([]int, len(scores))
+		for i := range idx {
+			idx[i] = i
+		}
+		sort.SliceStable(idx, func(a, b int) bool { return scores[idx[a]] < scores[idx[b]] })
+		// softmax of the ascending scores, cumulated in float32 as torch does
+		mx := scores[idx[len(idx)-1]]
+		var sum float32
+		ex := make([]float32, len(idx))
+		for j, i := range idx {
+			ex[j] = float32(math.Exp(float64(scores[i] - mx)))
+			sum += ex[j]
+		}
+		var cum float32
+		limit := float32(1 - topP)
+		remove := make([]bool, len(idx))
+		for j := range idx {
+			cum += ex[j] / sum
+			remove[j] = cum <= limit
+		}
+		for j := len(idx) - minKeep; j < len(idx); j++ {
+			if j >= 0 {
+				remove[j] = false
+			}
+		}
+		for j, i := range idx {
+			if remove[j] {
+				scores[i] = negInf
+			}
+		}
+	}
+}

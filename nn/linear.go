@@ -1,0 +1,61 @@
+package nn
+
+import (
+	"fmt"
+
+	"github.com/gitcap/gitcap/kernels"
+	"github.com/gitcap/gitcap/tensor"
+)
+
+// Linear is y = x·Wᵀ + b, as torch.nn.Linear, plus an optional low-rank
+// adapter: y += Scaling · (x·Aᵀ)·Bᵀ (PEFT's LoRA, formats.md §3.5).
+// x: (N, In) → y: (N, Out). Weight: (Out, In). Bias: (Out) or nil.
+type Linear struct {
+	Weight *tensor.Tensor
+	Bias   *tensor.Tensor
+	LoRA   *LoRA
+}
+
+// LoRA is a low-rank adapter on a Linear. A: (r, In). B: (Out, r).
+type LoRA struct {
+	A, B    *tensor.Tensor
+	Scaling float32 // alpha/r, or alpha/√r with rsLoRA
+}
+
+// Rank is r.
+func (a *LoRA) Rank() int { return a.A.Dim(0) }
+
+// In and Out are the input and output widths.
+func (l *Linear) In() int  { return l.Weight.Dim(1) }
+func (l *Linear) Out() int { return l.Weight.Dim(0) }
+
+// Forward computes y = x·Wᵀ + b for n rows, overwriting y.
+func (l *Linear) Forward(p *kernels.Pool, y, x []float32, n int) {
+	in, out := l.In(), l.Out()
+	if len(x) < n*in || len(y) < n*out {
+		panic(fmt.Sprintf("nn: Linear.Forward: x %d / y %d values for %d rows of %d→%d", len(x), len(y), n, in, out))
+	}
+	w := l.Weight.Data()
+	kernels.Sgemm(p, false, true, n, out, in, 1, x, in, w, in, 0, y, out)
+	if l.Bias != nil {
+		b := l.Bias.Data()
+		for r := 0; r < n; r++ {
+			kernels.Axpy(1, b, y[r*out:(r+1)*out])
+		}
+	}
+	if a := l.LoRA; a != nil {
+		r := a.Rank()
+		xa := make([]float32, n*r) // (N, r) = x·Aᵀ
+		kernels.Sgemm(p, false, true, n, r, in, 1, x, in, a.A.Data(), in, 0, xa, r)
+		kernels.Sgemm(p, false, true, n, out, r, a.Scaling, xa, r, a.B.Data(), r, 1, y, out)
+	}
+}
+
+// LoadLinear reads "<prefix>.weight" (Out, In) and, if bias, "<prefix>.bias" (Out).
+func LoadLinear(w *Weights, in, out int, bias bool) *Linear {
+	l := &Linear{Weight: w.Get("weight", out, in)}
+	if bias {
+		l.Bias = w.GetInit("bias", InitZeros, out)
+	}
+	return l
+}

@@ -1,0 +1,172 @@
+package nn
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/gitcap/gitcap/tensor"
+	"github.com/gitcap/gitcap/tensor/safetensors"
+)
+
+// Source is a set of named checkpoint tensors: a *safetensors.File or a
+// sharded *safetensors.Set.
+type Source interface {
+	Names() []string
+	Info(name string) (safetensors.TensorInfo, bool)
+	Float32s(name string) ([]float32, error)
+}
+
+// Weights reads tensors from a Source under a name prefix, the way candle's
+// VarBuilder does: w.Push("encoder").Push("layer.0").Get("weight", 32, 32)
+// reads "encoder.layer.0.weight" and checks its shape. Errors are collected
+// (every missing or misshapen tensor, not just the first) and reported by
+// Err, so layer constructors stay free of error plumbing.
+type Weights struct {
+	st     *loadState
+	prefix string
+}
+
+type loadState struct {
+	src    Source
+	file   string // for messages
+	used   map[string]bool
+	errs   []error
+	init   InitFunc // instead of src: create fresh tensors
+	params []NamedTensor
+}
+
+// NamedTensor is a parameter with its checkpoint name.
+type NamedTensor struct {
+	Name   string
+	Tensor *tensor.Tensor
+}
+
+// Init says how a freshly created parameter starts (Hugging Face's
+// _init_weights): weights normal, biases zero, LayerNorm weights one.
+type Init uint8
+
+const (
+	InitNormal Init = iota
+	InitZeros
+	InitOnes
+)
+
+// InitFunc creates the named parameter of the given shape.
+type InitFunc func(name string, kind Init, shape []int) *tensor.Tensor
+
+// NewInitWeights returns a loader that creates every tensor with fn instead
+// of reading a checkpoint (random initialisation, `gitcap init`).
+func NewInitWeights(fn InitFunc) *Weights {
+	return &Weights{st: &loadState{init: fn, file: "init", used: map[string]bool{}}}
+}
+
+// Params lists every tensor handed out so far, in the order asked for.
+func (w *Weights) Params() []NamedTensor { return append([]NamedTensor(nil), w.st.params...) }
+
+// NewWeights starts loading from src; file names the checkpoint in errors.
+func NewWeights(src Source, file string) *Weights {
+	return &Weights{st: &loadState{src: src, file: file, used: map[string]bool{}}}
+}
+
+// Push returns a loader whose names are prefixed by name (joined with ".").
+func (w *Weights) Push(name string) *Weights {
+	return &Weights{st: w.st, prefix: w.join(name)}
+}
+
+// Pushf is Push(fmt.Sprintf(format, args...)).
+func (w *Weights) Pushf(format string, args ...any) *Weights {
+	return w.Push(fmt.Sprintf(format, args...))
+}
+
+func (w *Weights) join(name string) string {
+	if w.prefix == "" {
+		return name
+	}
+	return w.prefix + "." + name
+}
+
+// Get returns the tensor "<prefix>.name" as F32 with the given shape. On a
+// missing tensor or a shape mismatch it records an error and returns a
+// zero tensor of the wanted shape, so loading can continue and report all
+// problems at once.
+func (w *Weights) Get(name string, shape ...int) *tensor.Tensor {
+	return w.GetInit(name, InitNormal, shape...)
+}
+
+// GetInit is Get for a tensor whose fresh initialisation is kind.
+func (w *Weights) GetInit(name string, kind Init, shape ...int) *tensor.Tensor {
+	full := w.join(name)
+	t := w.get(full, kind, shape)
+	w.st.params = append(w.st.params, NamedTensor{full, t})
+	return t
+}
+
+func (w *Weights) get(full string, kind Init, shape []int) *tensor.Tensor {
+	st := w.st
+	if st.init != nil {
+		return st.init(full, kind, shape)
+	}
+	st.used[full] = true
+	info, ok := st.src.Info(full)
+	if !ok {
+		st.errs = append(st.errs, fmt.Errorf("%s: missing tensor %q (shape %v)", st.file, full, shape))
+		return tensor.Zeros(shape...)
+	}
+	if !sameShape64(info.Shape, shape) {
+		st.errs = append(st.errs, fmt.Errorf("%s: tensor %q has shape %v, want %v", st.file, full, info.Shape, shape))
+		return tensor.Zeros(shape...)
+	}
+	data, err := st.src.Float32s(full)
+	if err != nil {
+		st.errs = append(st.errs, err)
+		return tensor.Zeros(shape...)
+	}
+	return tensor.FromFloat32(data, shape...)
+}
+
+// Err reports every problem seen so far (nil if none).
+func (w *Weights) Err() error {
+	const show = 8
+	errs := w.st.errs
+	if len(errs) > show {
+		errs = append(errs[:show:show], fmt.Errorf("… and %d more", len(w.st.errs)-show))
+	}
+	return errors.Join(errs...)
+}
+
+// Unused lists the source's tensors that no Get asked for, except those
+// matching one of the ignore suffixes (such as "position_ids" buffers).
+func (w *Weights) Unused(ignoreSuffixes ...string) []string {
+	if w.st.src == nil {
+		return nil
+	}
+	var out []string
+	for _, n := range w.st.src.Names() {
+		if w.st.used[n] {
+			continue
+		}
+		skip := false
+		for _, s := range ignoreSuffixes {
+			skip = skip || strings.HasSuffix(n, s)
+		}
+		if !skip {
+			out = append(out, n)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func sameShape64(a []int64, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != int64(b[i]) {
+			return false
+		}
+	}
+	return true
+}
