@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"sort"
+	"time"
 )
 
 // GenerateConfig mirrors transformers' GenerationConfig for the options GIT
@@ -29,6 +30,15 @@ type GenerateConfig struct {
 	// StepLogits, if set, sees each step's raw last-position logits (R, V)
 	// before any processing (R = images × beams or returned sequences).
 	StepLogits func(step int, logits []float32)
+	// Timings, if set, receives how long the phases took.
+	Timings *GenerateTimings
+}
+
+// GenerateTimings splits a Generate call: the image side (vision tower,
+// projection, image tokens through the decoder) and the text steps.
+type GenerateTimings struct {
+	Encode, Decode time.Duration
+	Steps          int // decoding steps run (tokens generated per row)
 }
 
 // DefaultGenerateConfig is GenerationConfig's defaults with GIT's ids.
@@ -101,10 +111,17 @@ func (m *Model) Generate(pixels []float32, b int, g GenerateConfig) ([][]Caption
 	}
 	// Image tokens through the decoder once per image, then copied per beam
 	// or per returned sequence.
+	t0 := time.Now()
 	n := cfg.NumImageTokens()
 	img := m.EncodeImages(pixels, b)
 	base := m.NewKVCache(b, maxLen)
 	m.decode(base, img, n, nil)
+	t1 := time.Now()
+	if g.Timings != nil {
+		defer func() {
+			g.Timings.Encode, g.Timings.Decode = t1.Sub(t0), time.Since(t1)
+		}()
+	}
 	k := g.NumBeams
 	if k == 1 {
 		k = g.NumReturnSequences
@@ -115,10 +132,16 @@ func (m *Model) Generate(pixels []float32, b int, g GenerateConfig) ([][]Caption
 	}
 	cache := base.gather(rows)
 	s := &searcher{m: m, g: &g, cache: cache, maxLen: maxLen, promptLen: len(prompt)}
+	var out [][]Caption
 	if g.NumBeams > 1 {
-		return s.beam(b, prompt), nil
+		out = s.beam(b, prompt)
+	} else {
+		out = s.greedyOrSample(b, k, prompt)
 	}
-	return s.greedyOrSample(b, k, prompt), nil
+	if g.Timings != nil {
+		g.Timings.Steps = s.steps
+	}
+	return out, nil
 }
 
 // gather returns a new cache whose row i is a copy of row src[i].
@@ -145,12 +168,14 @@ type searcher struct {
 	g                 *GenerateConfig
 	cache             *KVCache
 	maxLen, promptLen int
+	steps             int // decoder calls on text
 }
 
 // step feeds tn tokens per row (ids (R, tn)) and returns the logits of each
 // row's last position (R, V).
 func (s *searcher) step(ids []int, tn int) []float32 {
 	m, r := s.m, s.cache.b
+	s.steps++
 	x := m.embedText(ids, r, tn, s.cache.Len()-s.cache.nImg)
 	m.decode(s.cache, x, tn, nil)
 	d, v := m.Config.HiddenSize, m.Config.VocabSize

@@ -195,3 +195,34 @@ func TestProcessors(t *testing.T) {
 		t.Errorf("max_new_tokens 3 gave %v", caps[0][0].IDs)
 	}
 }
+
+// Generation with the KV cache equals recomputing the whole sequence with
+// Forward at every step (no cache), for greedy decoding and a prompt.
+func TestCacheEqualsFullRecompute(t *testing.T) {
+	m := loadTiny(t, nil)
+	px := goldenF32(t, golden(t), "inputs.pixel_values")[:3*32*32]
+	cfg := DefaultGenerateConfig()
+	cfg.Prompt = []int{28, 83}
+	cfg.MaxLength = 12
+	caps, err := m.Generate(px, 1, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := []int{101, 28, 83}
+	for len(ids) < 12 {
+		o, err := m.Forward(Batch{Pixels: px, B: 1, T: len(ids), IDs: ids})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := m.Config.NumImageTokens()
+		last := o.Logits[(n+len(ids)-1)*120 : (n+len(ids))*120]
+		next := argmax(last)
+		ids = append(ids, next)
+		if next == 102 {
+			break
+		}
+	}
+	if fmt.Sprint(ids) != fmt.Sprint(caps[0][0].IDs) {
+		t.Errorf("cached %v, recomputed %v", caps[0][0].IDs, ids)
+	}
+}

@@ -132,3 +132,46 @@ func TestBadBatch(t *testing.T) {
 		}
 	}
 }
+
+// F16 and BF16 checkpoints load (upcast) and give logits close to F32's.
+func TestHalfPrecisionCheckpoints(t *testing.T) {
+	m := loadTiny(t, nil)
+	g := golden(t)
+	in := Batch{Pixels: goldenF32(t, g, "inputs.pixel_values"), B: 2, T: 7,
+		IDs: goldenInts(t, g, "inputs.input_ids"), Mask: goldenInts(t, g, "inputs.attention_mask")}
+	for _, dt := range []safetensors.DType{safetensors.F16, safetensors.BF16} {
+		var ts []safetensors.Tensor
+		for _, p := range m.Params {
+			shape := make([]int64, p.Tensor.Rank())
+			for i, d := range p.Tensor.Shape() {
+				shape[i] = int64(d)
+			}
+			st, err := safetensors.FromFloat32s(p.Name, dt, shape, p.Tensor.Data())
+			if err != nil {
+				t.Fatal(err)
+			}
+			ts = append(ts, st)
+		}
+		dir := t.TempDir()
+		if err := safetensors.WriteFile(dir+"/model.safetensors", ts, map[string]string{"format": "pt"}); err != nil {
+			t.Fatal(err)
+		}
+		cfg := m.Config
+		if err := cfg.Save(dir + "/config.json"); err != nil {
+			t.Fatal(err)
+		}
+		h, err := Load(dir)
+		if err != nil {
+			t.Fatalf("%v: %v", dt, err)
+		}
+		o, err := h.Forward(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// rounding the weights to 11 (F16) or 8 (BF16) significant bits moves
+		// logits of magnitude ~7 by a few 1e-3 (F16) to a few 1e-2 (BF16)
+		tol := map[safetensors.DType]float64{safetensors.F16: 2e-2, safetensors.BF16: 2e-1}[dt]
+		closeTo(t, dt.String()+" logits", o.Logits, goldenF32(t, g, "out.logits"), tol, 0)
+		h.Close()
+	}
+}

@@ -55,6 +55,8 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		Commands: []*cli.Command{
 			inspectCommand(),
 			inferCommand(),
+			initCommand(),
+			benchCommand(),
 		},
 	}
 }

@@ -3,10 +3,14 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"image"
+	"image/jpeg"
 	"math"
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
 )
@@ -169,6 +173,7 @@ func TestInferBadImages(t *testing.T) {
 	b, _ := os.ReadFile(filepath.Join(tinyCLI, "images", "cat.png"))
 	os.WriteFile(filepath.Join(dir, "cat.png"), b[:len(b)/3], 0o644) // truncated
 	os.WriteFile(filepath.Join(dir, "empty.jpg"), nil, 0o644)
+	os.WriteFile(filepath.Join(dir, "trunc.jpg"), truncatedJPEG(t), 0o644)
 	// a PNG header claiming 100000×100000 pixels
 	huge := []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR\x00\x01\x86\xa0\x00\x01\x86\xa0\x08\x02\x00\x00\x00")
 	huge = append(huge, 0, 0, 0, 0) // CRC (wrong, refused before or at it)
@@ -180,11 +185,11 @@ func TestInferBadImages(t *testing.T) {
 	}
 	data, _ := os.ReadFile(out)
 	lines := readJSONL(t, string(data))
-	if len(lines) != 5 {
-		t.Fatalf("%d lines, want 5:\n%s", len(lines), data)
+	if len(lines) != 6 {
+		t.Fatalf("%d lines, want 6:\n%s", len(lines), data)
 	}
 	for _, l := range lines {
-		bad := l.FileName == "cat.png" || l.FileName == "empty.jpg" || l.FileName == "huge.png"
+		bad := l.FileName != "boat.png" && l.FileName != "dogs.png"
 		if bad != (l.Error != "") || (!bad && l.Caption == "") {
 			t.Errorf("%+v", l)
 		}
@@ -192,7 +197,7 @@ func TestInferBadImages(t *testing.T) {
 			t.Errorf("error %q does not name the file", l.Error)
 		}
 	}
-	for _, f := range []string{"cat.png", "empty.jpg", "huge.png"} {
+	for _, f := range []string{"cat.png", "empty.jpg", "huge.png", "trunc.jpg"} {
 		if !strings.Contains(errs, f) {
 			t.Errorf("stderr does not mention %s: %s", f, errs)
 		}
@@ -240,5 +245,84 @@ func copyFile(t *testing.T, src, dst string) {
 	}
 	if err := os.WriteFile(dst, b, 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// init writes a folder that infer and bench load; the same seed gives the
+// same bytes.
+func TestInitThenCaption(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
+	for _, out := range []string{a, b} {
+		if _, errs, code := gitcap(t, "init", "--config", filepath.Join(tinyCLI, "model"), "--output_dir", out, "--seed", "3"); code != 0 {
+			t.Fatalf("init: exit %d: %s", code, errs)
+		}
+	}
+	wa, _ := os.ReadFile(filepath.Join(a, "model.safetensors"))
+	wb, _ := os.ReadFile(filepath.Join(b, "model.safetensors"))
+	if !bytes.Equal(wa, wb) || len(wa) < 200000 {
+		t.Errorf("init not reproducible (%d vs %d bytes)", len(wa), len(wb))
+	}
+	stdout, errs, code := gitcap(t, "infer", "--model_path", a, "--input_path", filepath.Join(tinyCLI, "images", "cat.png"))
+	if code != 0 || len(readJSONL(t, stdout)) != 1 {
+		t.Fatalf("infer on init output: exit %d: %s %s", code, stdout, errs)
+	}
+	stdout, errs, code = gitcap(t, "bench", "caption", "--model_path", a, "--batch_size", "2", "--runs", "1", "--threads", "1")
+	if code != 0 || !regexp.MustCompile(`^caption batch=2 threads=1 encoder_ms=[0-9.]+ per_token_ms=[0-9.]+ total_ms=[0-9.]+ images_per_s=[0-9.]+\n$`).MatchString(stdout) {
+		t.Errorf("bench: exit %d: %q %s", code, stdout, errs)
+	}
+}
+
+// truncatedJPEG encodes a small picture and cuts it in half.
+func truncatedJPEG(t *testing.T) []byte {
+	img := image.NewRGBA(image.Rect(0, 0, 64, 64))
+	for i := range img.Pix {
+		img.Pix[i] = uint8(i * 7)
+	}
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, img, nil); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()[:buf.Len()/2]
+}
+
+// --recursive walks subfolders (paths relative to input_path, sorted
+// byte-wise); shards are disjoint and together cover the folder.
+func TestInferRecursiveAndShards(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "sub", "deeper"), 0o755)
+	for src, dst := range map[string]string{"boat.png": "b.png", "cat.png": "sub/A.png", "dogs.png": "sub/deeper/c.PNG", "people.png": "a.png"} {
+		copyFile(t, filepath.Join(tinyCLI, "images", src), filepath.Join(dir, dst))
+	}
+	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("x"), 0o644)
+	model := filepath.Join(tinyCLI, "model")
+	names := func(args ...string) []string {
+		out, errs, code := gitcap(t, append([]string{"infer", "--model_path", model, "--input_path", dir, "--max_new_tokens", "2"}, args...)...)
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errs)
+		}
+		var n []string
+		for _, l := range readJSONL(t, out) {
+			n = append(n, l.FileName)
+		}
+		return n
+	}
+	if got := strings.Join(names(), " "); got != "a.png b.png" {
+		t.Errorf("flat: %s", got)
+	}
+	all := strings.Join(names("--recursive"), " ")
+	if all != "a.png b.png sub/A.png sub/deeper/c.PNG" {
+		t.Errorf("recursive: %s", all)
+	}
+	var union []string
+	for i := 0; i < 3; i++ {
+		union = append(union, names("--recursive", "--num_shards", "3", "--shard_index", fmt.Sprint(i))...)
+	}
+	sort.Strings(union)
+	if strings.Join(union, " ") != all {
+		t.Errorf("shards cover %v, want %s", union, all)
+	}
+	if _, errs, code := gitcap(t, "infer", "--model_path", model, "--input_path", dir, "--num_shards", "2", "--shard_index", "2"); code == 0 || !strings.Contains(errs, "shard_index") {
+		t.Errorf("bad shard index accepted: %s", errs)
 	}
 }

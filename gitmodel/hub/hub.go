@@ -419,7 +419,10 @@ func (r *resolver) fetchList(ctx context.Context, files []string) error {
 		}
 	}
 	if r.commit == "" {
-		return r.notCached("")
+		if r.cacheOnly() {
+			return r.notCached("")
+		}
+		return &Error{RepoID: r.repoID, Err: fmt.Errorf("%w: none of %q is in %s at %s", ErrFileNotFound, files, r.revision, r.endpoint)}
 	}
 	return nil
 }
