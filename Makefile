@@ -3,11 +3,12 @@ export CGO_ENABLED := 0
 GO      ?= go
 BIN     := bin
 FUZZTIME ?= 5m
-QEMU_ARM64_CPUS ?= cortex-a53 neoverse-n1 max
 
-.PHONY: all build test test-go test-purego test-arm64 cross static lint vet bench fuzz demo clean tools
+.PHONY: all build test test-go test-purego cross static lint vet bench fuzz demo clean tools
 
 all: build
+
+include mk/kernels.mk
 
 build:
 	$(GO) build -o $(BIN)/gitcap ./cmd/gitcap
@@ -21,12 +22,6 @@ test-go:
 
 test-purego:
 	$(GO) test -count=1 -tags purego ./...
-
-# arm64 under user-mode qemu, on several CPU models (installs qemu if needed).
-test-arm64:
-	@command -v qemu-aarch64-static >/dev/null || { apt-get update -qq && apt-get install -y -qq qemu-user-static >/dev/null; }
-	@for c in $(QEMU_ARM64_CPUS); do echo "arm64 QEMU_CPU=$$c"; \
-		GOARCH=arm64 QEMU_CPU=$$c $(GO) test -count=1 -short -exec qemu-aarch64-static ./kernels/... ./tensor/... || exit 1; done
 
 cross:
 	GOOS=linux GOARCH=arm64 $(GO) build ./...

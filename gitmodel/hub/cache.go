@@ -162,7 +162,7 @@ func (r *resolver) notCached(name string) error {
 		where = r.snapshotDir(commit)
 	}
 	if r.headErr != nil {
-		return &Error{RepoID: r.repoID, File: name, Err: fmt.Errorf("%w, and it is %s at %s", r.headErr, ErrNotCached, where)}
+		return &Error{RepoID: r.repoID, File: name, Err: fmt.Errorf("%w, and it is %w at %s", r.headErr, ErrNotCached, where)}
 	}
 	return &Error{RepoID: r.repoID, File: name, Err: fmt.Errorf("%w at %s and %s", ErrNotCached, where, r.offlineWhy)}
 }
