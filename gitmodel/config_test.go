@@ -122,7 +122,7 @@ func TestRandomInitRoundTrip(t *testing.T) {
 			t.Fatalf("%s differs by %v after save/load", p.Name, d)
 		}
 	}
-	w := m.Embeddings.WordEmbeddings.Weight
+	w := m.Embeddings.WordEmbeddings
 	var sum, sq float64
 	for _, v := range w.Data()[32:] { // rows after [PAD]
 		sum += float64(v)

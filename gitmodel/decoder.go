@@ -3,22 +3,22 @@ package gitmodel
 import (
 	"math"
 
-	"github.com/gitcap/gitcap/kernels"
 	"github.com/gitcap/gitcap/nn"
+	"github.com/gitcap/gitcap/tensor"
 )
 
-// TextEmbeddings is git.embeddings: LayerNorm(word[id] + position[pos]).
-// Image tokens take no positions; text positions start at 0 ([CLS]).
+// TextEmbeddings is git.embeddings: LayerNorm(word[id] + position[pos]),
+// then dropout. Image tokens take no positions; text positions start at 0.
 type TextEmbeddings struct {
-	WordEmbeddings     *nn.Embedding // (V, D)
-	PositionEmbeddings *nn.Embedding // (max_position_embeddings, D)
+	WordEmbeddings     *tensor.Tensor // (V, D); row pad_token_id gets no gradient
+	PositionEmbeddings *tensor.Tensor // (max_position_embeddings, D)
 	LayerNorm          *nn.LayerNorm
 }
 
 // DecoderLayer is git.encoder.layer.N, a post-LN BERT layer:
 //
-//	h  = LayerNorm(x + dense(Attn(query(x), key(x), value(x))))   attention.output
-//	x' = LayerNorm(h + output.dense(gelu(intermediate.dense(h))))  output
+//	h  = LayerNorm(x + drop(dense(Attn(query(x), key(x), value(x)))))   attention.output
+//	x' = LayerNorm(h + drop(output.dense(gelu(intermediate.dense(h)))))  output
 type DecoderLayer struct {
 	Query, Key, Value *nn.Linear    // attention.self.*
 	AttnOutput        *nn.Linear    // attention.output.dense
@@ -26,8 +26,10 @@ type DecoderLayer struct {
 	Intermediate      *nn.Linear    // intermediate.dense
 	Output            *nn.Linear    // output.dense
 	OutputLayerNorm   *nn.LayerNorm // output.LayerNorm
-	act               activation
+	act               nn.Activation
 	heads             int
+	hiddenDrop        float32 // hidden_dropout_prob
+	attnDrop          float32 // attention_probs_dropout_prob
 }
 
 func loadDecoderLayer(w *Weights, c *Config) *DecoderLayer {
@@ -45,7 +47,67 @@ func loadDecoderLayer(w *Weights, c *Config) *DecoderLayer {
 		OutputLayerNorm: nn.LoadLayerNorm(w.Push("output.LayerNorm"), d, eps),
 		act:             act,
 		heads:           c.NumAttentionHeads,
+		hiddenDrop:      float32(c.HiddenDropoutProb),
+		attnDrop:        float32(c.AttentionProbsDropoutProb),
 	}
+}
+
+// kvSource lets the KV cache supply keys and values: it receives this step's
+// k and v (B·tn, D) and returns what to attend to, with the number of keys per
+// batch row and the row stride between batch rows.
+type kvSource func(k, v *nn.Var) (keys, values *nn.Var, tk, stride int)
+
+// forward maps x (B·tn, D) to the layer's output. mask is (B, tn, tk).
+func (l *DecoderLayer) forward(tp *nn.Tape, x *nn.Var, b, tn int, mask []float32, kv kvSource) *nn.Var {
+	q, k, v := tp.Linear(l.Query, x), tp.Linear(l.Key, x), tp.Linear(l.Value, x)
+	tk, stride := tn, tn
+	if kv != nil {
+		k, v, tk, stride = kv(k, v)
+	}
+	dh := x.Cols / l.heads
+	// BERT divides q·kᵀ by sqrt(head_dim) after the product.
+	a := tp.Attention(q, k, v, nn.AttnSpec{B: b, Heads: l.heads, Tq: tn, Tk: tk, KVStride: stride,
+		Scale: float32(1 / math.Sqrt(float64(dh))), Mask: mask, Dropout: l.attnDrop})
+	h := tp.LayerNorm(l.AttnLayerNorm, tp.Add(tp.Dropout(tp.Linear(l.AttnOutput, a), l.hiddenDrop), x))
+	m := tp.Dropout(tp.Linear(l.Output, tp.Act(l.act, tp.Linear(l.Intermediate, h))), l.hiddenDrop)
+	return tp.LayerNorm(l.OutputLayerNorm, tp.Add(m, h))
+}
+
+// attends is GIT's attention rule (architecture doc §7.1) for query position
+// q and key position j of one sequence whose first nImg positions are image
+// tokens: image queries see only image keys; text queries see every image key
+// and the real (non-padded) text keys at or before their own position.
+func attends(q, j, nImg int, keyReal bool) bool {
+	if j < nImg {
+		return true
+	}
+	return q >= nImg && j <= q && keyReal
+}
+
+// buildMask returns the additive masks (B, tn, total) for queries at
+// positions start..start+tn-1 against keys 0..total-1; real(b, j) tells
+// whether key j of row b is a real token.
+func buildMask(b, tn, start, total, nImg int, real func(b, j int) bool) []float32 {
+	masks := make([]float32, b*tn*total)
+	for bi := 0; bi < b; bi++ {
+		mk := masks[bi*tn*total:]
+		for i := 0; i < tn; i++ {
+			for j := 0; j < total; j++ {
+				if !attends(start+i, j, nImg, real(bi, j)) {
+					mk[i*total+j] = negInf
+				}
+			}
+		}
+	}
+	return masks
+}
+
+// embedText returns drop(LayerNorm(word[ids] + position[pos0 + t])) for ids (B, T).
+func (m *Model) embedText(tp *nn.Tape, ids []int, b, t, pos0 int) *nn.Var {
+	e := m.Embeddings
+	x := tp.Embed(e.WordEmbeddings, ids, m.Config.PadTokenID)
+	x = tp.AddRows(x, e.PositionEmbeddings, pos0, t)
+	return tp.Dropout(tp.LayerNorm(e.LayerNorm, x), float32(m.Config.HiddenDropoutProb))
 }
 
 // KVCache keeps every decoder layer's keys and values for a batch: the image
@@ -74,33 +136,19 @@ func (m *Model) NewKVCache(b, maxText int) *KVCache {
 // Len is the number of cached positions (image + text).
 func (c *KVCache) Len() int { return c.length }
 
-// Reorder makes batch row i a copy of old row src[i] (beam search); len(src)
-// must equal the cache's batch size.
+// Reorder makes batch row i a copy of old row src[i] (beam search).
 func (c *KVCache) Reorder(src []int) {
-	rowLen := c.capacity * c.d
-	n := c.length * c.d
-	for l := range c.k {
-		for _, buf := range [][]float32{c.k[l], c.v[l]} {
-			old := append([]float32(nil), buf...)
-			for i, s := range src {
-				copy(buf[i*rowLen:i*rowLen+n], old[s*rowLen:s*rowLen+n])
-			}
-		}
-	}
-	old := append([]bool(nil), c.keyValid...)
-	for i, s := range src {
-		copy(c.keyValid[i*c.capacity:(i+1)*c.capacity], old[s*c.capacity:(s+1)*c.capacity])
-	}
+	g := c.gather(src)
+	c.k, c.v, c.keyValid = g.k, g.v, g.keyValid
 }
 
 // decode runs tn new positions per batch row through every decoder layer,
-// attending to the cache and to each other, and appends their keys and values.
-// x: (B, tn, D), updated in place to the last layer's output. valid (B·tn)
-// marks real (non-padding) tokens; nil means all real. The first call with an
-// empty cache must pass exactly the image tokens.
-func (m *Model) decode(c *KVCache, x []float32, tn int, valid []bool) {
-	p, d := m.Pool, c.d
-	b, start := c.b, c.length
+// attending to the cache and to each other, and appends their keys and
+// values; x (B·tn, D) → the last layer's output. valid (B·tn) marks real
+// tokens; nil means all real. The first call on an empty cache must pass
+// exactly the image tokens.
+func (m *Model) decode(c *KVCache, x *nn.Var, tn int, valid []bool) *nn.Var {
+	d, b, start := c.d, c.b, c.length
 	if start+tn > c.capacity {
 		panic("gitmodel: KV cache full")
 	}
@@ -110,81 +158,19 @@ func (m *Model) decode(c *KVCache, x []float32, tn int, valid []bool) {
 		}
 	}
 	total := start + tn
-	// Additive masks (tn, total) per batch row, GIT's rule: image queries see
-	// only image keys; text queries see all image keys and the real text keys
-	// at or before their own position.
-	masks := make([]float32, b*tn*total)
-	for bi := 0; bi < b; bi++ {
-		mk := masks[bi*tn*total:]
-		for i := 0; i < tn; i++ {
-			qpos := start + i
-			for j := 0; j < total; j++ {
-				if !attends(qpos, j, c.nImg, c.keyValid[bi*c.capacity+j]) {
-					mk[i*total+j] = negInf
-				}
-			}
-		}
-	}
-	rows := b * tn
-	s := newScratch(rows, d, m.Config.IntermediateSize)
+	mask := buildMask(b, tn, start, total, c.nImg, func(bi, j int) bool { return c.keyValid[bi*c.capacity+j] })
+	tp := nn.Inference(m.Pool)
 	for li, l := range m.Layers {
-		l.Query.Forward(p, s.q, x, rows)
-		l.Key.Forward(p, s.k, x, rows)
-		l.Value.Forward(p, s.v, x, rows)
-		for bi := 0; bi < b; bi++ {
-			dst := (bi*c.capacity + start) * d
-			copy(c.k[li][dst:dst+tn*d], s.k[bi*tn*d:(bi+1)*tn*d])
-			copy(c.v[li][dst:dst+tn*d], s.v[bi*tn*d:(bi+1)*tn*d])
-		}
-		heads := l.heads
-		dh := d / heads
-		// BERT divides q·kᵀ by sqrt(head_dim) after the product.
-		scale := float32(1 / math.Sqrt(float64(dh)))
 		kc, vc := c.k[li], c.v[li]
-		p.Parallel(b*heads, func(lo, hi int) {
-			probs := make([]float32, tn*total)
-			for bh := lo; bh < hi; bh++ {
-				bi, h := bh/heads, bh%heads
-				qo := bi*tn*d + h*dh
-				ko := bi*c.capacity*d + h*dh
-				kernels.Attention(s.attn[qo:], probs, s.q[qo:], kc[ko:], vc[ko:], masks[bi*tn*total:(bi+1)*tn*total],
-					kernels.AttnDims{Tq: tn, Tk: total, Dh: dh, Ldq: d, Ldk: d, Ldv: d, Ldo: d, Scale: scale})
+		x = l.forward(tp, x, b, tn, mask, func(k, v *nn.Var) (*nn.Var, *nn.Var, int, int) {
+			for bi := 0; bi < b; bi++ {
+				dst := (bi*c.capacity + start) * d
+				copy(kc[dst:dst+tn*d], k.Data[bi*tn*d:(bi+1)*tn*d])
+				copy(vc[dst:dst+tn*d], v.Data[bi*tn*d:(bi+1)*tn*d])
 			}
+			return nn.Const(kc, b*c.capacity, d), nn.Const(vc, b*c.capacity, d), total, c.capacity
 		})
-		l.AttnOutput.Forward(p, s.ln, s.attn, rows)
-		kernels.Axpy(1, x[:rows*d], s.ln[:rows*d])
-		l.AttnLayerNorm.Forward(x, s.ln, rows) // x = h
-		l.Intermediate.Forward(p, s.mlp, x, rows)
-		l.act.forward(s.mlp[:rows*l.Intermediate.Out()])
-		l.Output.Forward(p, s.ln, s.mlp, rows)
-		kernels.Axpy(1, x[:rows*d], s.ln[:rows*d])
-		l.OutputLayerNorm.Forward(x, s.ln, rows)
 	}
 	c.length = total
-}
-
-// attends is GIT's attention rule (architecture doc §7.1) for query position
-// q and key position j of one sequence whose first nImg positions are image
-// tokens: image queries see only image keys; text queries see every image key
-// and the real (non-padded) text keys at or before their own position.
-func attends(q, j, nImg int, keyReal bool) bool {
-	if j < nImg {
-		return true
-	}
-	return q >= nImg && j <= q && keyReal
-}
-
-// embedText returns LayerNorm(word[ids] + position[pos0 + t]) for ids (B, T).
-func (m *Model) embedText(ids []int, b, t, pos0 int) []float32 {
-	d := m.Config.HiddenSize
-	x := make([]float32, b*t*d)
-	e := m.Embeddings
-	e.WordEmbeddings.Forward(x, ids)
-	pos := e.PositionEmbeddings.Weight.Data()
-	for bi := 0; bi < b; bi++ {
-		row := x[bi*t*d : (bi+1)*t*d]
-		kernels.Axpy(1, pos[pos0*d:(pos0+t)*d], row)
-	}
-	e.LayerNorm.Forward(x, x, b*t)
 	return x
 }

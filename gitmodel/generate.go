@@ -2,6 +2,8 @@ package gitmodel
 
 import (
 	"fmt"
+
+	"github.com/gitcap/gitcap/nn"
 	"math"
 	"math/rand/v2"
 	"sort"
@@ -113,7 +115,7 @@ func (m *Model) Generate(pixels []float32, b int, g GenerateConfig) ([][]Caption
 	// or per returned sequence.
 	t0 := time.Now()
 	n := cfg.NumImageTokens()
-	img := m.EncodeImages(pixels, b)
+	img := m.encodeImages(nn.Inference(m.Pool), pixels, b, false, nil)
 	base := m.NewKVCache(b, maxLen)
 	m.decode(base, img, n, nil)
 	t1 := time.Now()
@@ -176,16 +178,14 @@ type searcher struct {
 func (s *searcher) step(ids []int, tn int) []float32 {
 	m, r := s.m, s.cache.b
 	s.steps++
-	x := m.embedText(ids, r, tn, s.cache.Len()-s.cache.nImg)
-	m.decode(s.cache, x, tn, nil)
-	d, v := m.Config.HiddenSize, m.Config.VocabSize
-	last := make([]float32, r*d)
-	for i := 0; i < r; i++ {
-		copy(last[i*d:(i+1)*d], x[(i*tn+tn-1)*d:(i*tn+tn)*d])
+	tp := nn.Inference(m.Pool)
+	x := m.embedText(tp, ids, r, tn, s.cache.Len()-s.cache.nImg)
+	x = m.decode(s.cache, x, tn, nil)
+	last := make([]int, r) // each row's last position
+	for i := range last {
+		last[i] = i*tn + tn - 1
 	}
-	logits := make([]float32, r*v)
-	m.LMHead.Forward(m.Pool, logits, last, r)
-	return logits
+	return tp.Linear(m.LMHead, tp.Rows(x, last)).Data
 }
 
 func (s *searcher) firstStep(prompt []int) []float32 {

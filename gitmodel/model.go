@@ -118,8 +118,8 @@ func build(cfg *Config, root *nn.Weights) *Model {
 	m.ProjNorm = nn.LoadLayerNorm(vp.Push("1"), d, cfg.Vision.LayerNormEps)
 	e := w.Push("embeddings")
 	m.Embeddings = &TextEmbeddings{
-		WordEmbeddings:     &nn.Embedding{Weight: e.Push("word_embeddings").Get("weight", cfg.VocabSize, d)},
-		PositionEmbeddings: &nn.Embedding{Weight: e.Push("position_embeddings").Get("weight", cfg.MaxPositionEmbeddings, d)},
+		WordEmbeddings:     e.Push("word_embeddings").Get("weight", cfg.VocabSize, d),
+		PositionEmbeddings: e.Push("position_embeddings").Get("weight", cfg.MaxPositionEmbeddings, d),
 		LayerNorm:          nn.LoadLayerNorm(e.Push("LayerNorm"), d, cfg.LayerNormEps),
 	}
 	for i := 0; i < cfg.NumHiddenLayers; i++ {
@@ -141,23 +141,19 @@ func (m *Model) Close() error {
 // EncodeImages runs the vision tower and the visual projection:
 // pixels (B, C, S, S) → image tokens (B, N_img, D).
 func (m *Model) EncodeImages(pixels []float32, b int) []float32 {
-	return m.encodeImages(pixels, b, nil)
+	return m.encodeImages(nn.Inference(m.Pool), pixels, b, false, nil).Data
 }
 
-func (m *Model) encodeImages(pixels []float32, b int, o *Output) []float32 {
-	var trace func(int, []float32)
+func (m *Model) encodeImages(tp *nn.Tape, pixels []float32, b int, ckpt bool, o *Output) *nn.Var {
+	var trace func([]float32)
 	if o != nil {
-		trace = func(k int, h []float32) { o.VisionHidden = append(o.VisionHidden, append([]float32(nil), h...)) }
+		trace = func(h []float32) { o.VisionHidden = append(o.VisionHidden, append([]float32(nil), h...)) }
 	}
-	v := m.Vision.Forward(m.Pool, pixels, b, trace)
-	n := m.Config.NumImageTokens()
+	v := m.Vision.forward(tp, pixels, b, ckpt, trace)
 	if o != nil {
-		o.VisionLast = append([]float32(nil), v...)
+		o.VisionLast = append([]float32(nil), v.Data...)
 	}
-	x := make([]float32, b*n*m.Config.HiddenSize)
-	m.Projection.Forward(m.Pool, x, v, b*n)
-	m.ProjNorm.Forward(x, x, b*n)
-	return x
+	return tp.LayerNorm(m.ProjNorm, tp.Linear(m.Projection, v))
 }
 
 // Output holds the forward pass's results; the trace fields are filled by
@@ -184,56 +180,81 @@ type Batch struct {
 	Labels []int
 }
 
-// Forward runs the whole model as GitForCausalLM.forward does, returning
-// logits for every position and, with labels, the loss.
-func (m *Model) Forward(in Batch) (*Output, error) { return m.forward(in, false) }
+// Forward runs the whole model as GitForCausalLM.forward does (eval mode),
+// returning logits for every position and, with labels, the loss.
+func (m *Model) Forward(in Batch) (*Output, error) { return m.forwardEval(in, false) }
 
 // ForwardTrace is Forward keeping every intermediate hidden state.
-func (m *Model) ForwardTrace(in Batch) (*Output, error) { return m.forward(in, true) }
+func (m *Model) ForwardTrace(in Batch) (*Output, error) { return m.forwardEval(in, true) }
 
-func (m *Model) forward(in Batch, trace bool) (*Output, error) {
+func (m *Model) forwardEval(in Batch, trace bool) (*Output, error) {
 	if err := m.checkBatch(in); err != nil {
 		return nil, err
 	}
-	cfg := &m.Config
-	b, t, n, d, vs := in.B, in.T, cfg.NumImageTokens(), cfg.HiddenSize, cfg.VocabSize
 	o := &Output{}
 	var tr *Output
 	if trace {
 		tr = o
 	}
-	img := m.encodeImages(in.Pixels, b, tr)
-	text := m.embedText(in.IDs, b, t, 0)
+	tp := nn.Inference(m.Pool)
+	hidden := m.decoderForward(tp, in, false, tr)
 	if trace {
-		o.ImageTokens = append([]float32(nil), img...)
-		o.TextEmbedding = append([]float32(nil), text...)
+		o.Hidden = hidden.Data
 	}
-	cache := m.NewKVCache(b, t)
-	m.decode(cache, img, n, nil)
-	var valid []bool
-	if in.Mask != nil {
-		valid = make([]bool, len(in.Mask))
-		for i, v := range in.Mask {
-			valid[i] = v != 0
-		}
-	}
-	m.decode(cache, text, t, valid)
-	// hidden = concat(image part, text part) per batch row
-	hidden := make([]float32, b*(n+t)*d)
-	for bi := 0; bi < b; bi++ {
-		row := hidden[bi*(n+t)*d:]
-		copy(row[:n*d], img[bi*n*d:(bi+1)*n*d])
-		copy(row[n*d:(n+t)*d], text[bi*t*d:(bi+1)*t*d])
-	}
-	if trace {
-		o.Hidden = hidden
-	}
-	o.Logits = make([]float32, b*(n+t)*vs)
-	m.LMHead.Forward(m.Pool, o.Logits, hidden, b*(n+t))
+	logits := tp.Linear(m.LMHead, hidden)
+	o.Logits = logits.Data
 	if in.Labels != nil {
-		o.Loss, o.NumTargets = CausalLMLoss(o.Logits, in.Labels, b, n, t, vs)
+		n, v := m.Config.NumImageTokens(), m.Config.VocabSize
+		o.Loss, o.NumTargets = CausalLMLoss(o.Logits, in.Labels, in.B, n, in.T, v)
 	}
 	return o, nil
+}
+
+// decoderForward runs images and text through the whole model without a
+// cache: (B·(N+T), D) decoder output. With ckpt, every layer is recomputed in
+// backward instead of keeping its activations.
+func (m *Model) decoderForward(tp *nn.Tape, in Batch, ckpt bool, o *Output) *nn.Var {
+	b, t, n := in.B, in.T, m.Config.NumImageTokens()
+	img := m.encodeImages(tp, in.Pixels, b, ckpt, o)
+	text := m.embedText(tp, in.IDs, b, t, 0)
+	if o != nil {
+		o.ImageTokens = append([]float32(nil), img.Data...)
+		o.TextEmbedding = append([]float32(nil), text.Data...)
+	}
+	x := tp.ConcatSeq(img, text, b)
+	mask := buildMask(b, n+t, 0, n+t, n, func(bi, j int) bool {
+		return j < n || in.Mask == nil || in.Mask[bi*t+j-n] != 0
+	})
+	for _, l := range m.Layers {
+		x = checkpointed(tp, ckpt, x, func(tp *nn.Tape, x *nn.Var) *nn.Var { return l.forward(tp, x, b, n+t, mask, nil) })
+	}
+	return x
+}
+
+// LossOnTape is the training forward: GIT's causal LM loss on a recording
+// tape (call tp.Backward(loss) next). The LM head runs on the text positions
+// that have a target only. Returns the 1×1 loss and the number of targets.
+func (m *Model) LossOnTape(tp *nn.Tape, in Batch, ckpt bool) (*nn.Var, int, error) {
+	if err := m.checkBatch(in); err != nil {
+		return nil, 0, err
+	}
+	if in.Labels == nil {
+		return nil, 0, fmt.Errorf("gitmodel: LossOnTape needs labels")
+	}
+	hidden := m.decoderForward(tp, in, ckpt, nil)
+	b, t, n := in.B, in.T, m.Config.NumImageTokens()
+	var rows, labels []int
+	for bi := 0; bi < b; bi++ {
+		for i := 0; i < t-1; i++ {
+			if y := in.Labels[bi*t+i+1]; y != -100 {
+				rows = append(rows, bi*(n+t)+n+i)
+				labels = append(labels, y)
+			}
+		}
+	}
+	logits := tp.Linear(m.LMHead, tp.Rows(hidden, rows))
+	loss, count := tp.CrossEntropy(logits, labels)
+	return loss, count, nil
 }
 
 func (m *Model) checkBatch(in Batch) error {
@@ -256,6 +277,11 @@ func (m *Model) checkBatch(in Batch) error {
 	for _, id := range in.IDs {
 		if id < 0 || id >= cfg.VocabSize {
 			return fmt.Errorf("gitmodel: token id %d outside the vocabulary [0, %d)", id, cfg.VocabSize)
+		}
+	}
+	for _, id := range in.Labels {
+		if id != -100 && (id < 0 || id >= cfg.VocabSize) {
+			return fmt.Errorf("gitmodel: label %d outside the vocabulary [0, %d) and not -100", id, cfg.VocabSize)
 		}
 	}
 	return nil

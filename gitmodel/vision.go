@@ -3,7 +3,6 @@ package gitmodel
 import (
 	"math"
 
-	"github.com/gitcap/gitcap/kernels"
 	"github.com/gitcap/gitcap/nn"
 	"github.com/gitcap/gitcap/tensor"
 )
@@ -24,7 +23,8 @@ type VisionModel struct {
 type VisionEmbeddings struct {
 	ClassEmbedding    *tensor.Tensor // (Dv)
 	PatchEmbedding    *tensor.Tensor // (Dv, C, patch, patch)
-	PositionEmbedding *nn.Embedding  // (1+P, Dv)
+	PositionEmbedding *tensor.Tensor // (1+P, Dv)
+	patch             *nn.Linear     // PatchEmbedding viewed as (Dv, C·patch·patch)
 }
 
 // VisionLayer is a pre-LN CLIP encoder layer:
@@ -37,7 +37,7 @@ type VisionLayer struct {
 	OutProj             *nn.Linear
 	LayerNorm2          *nn.LayerNorm
 	FC1, FC2            *nn.Linear
-	act                 activation
+	act                 nn.Activation
 	heads               int
 }
 
@@ -45,13 +45,15 @@ func loadVision(w *Weights, c VisionConfig) *VisionModel {
 	d, g := c.HiddenSize, c.ImageSize/c.PatchSize
 	act, _ := activationOf("vision_config.hidden_act", c.HiddenAct)
 	e := w.Push("embeddings")
+	emb := &VisionEmbeddings{
+		ClassEmbedding:    e.Get("class_embedding", d),
+		PatchEmbedding:    e.Push("patch_embedding").Get("weight", d, c.NumChannels, c.PatchSize, c.PatchSize),
+		PositionEmbedding: e.Push("position_embedding").Get("weight", g*g+1, d),
+	}
+	emb.patch = &nn.Linear{Weight: emb.PatchEmbedding.Reshape(d, -1)}
 	v := &VisionModel{
-		cfg: c,
-		Embeddings: &VisionEmbeddings{
-			ClassEmbedding:    e.Get("class_embedding", d),
-			PatchEmbedding:    e.Push("patch_embedding").Get("weight", d, c.NumChannels, c.PatchSize, c.PatchSize),
-			PositionEmbedding: &nn.Embedding{Weight: e.Push("position_embedding").Get("weight", g*g+1, d)},
-		},
+		cfg:           c,
+		Embeddings:    emb,
 		PreLayrnorm:   nn.LoadLayerNorm(w.Push("pre_layrnorm"), d, c.LayerNormEps),
 		PostLayernorm: nn.LoadLayerNorm(w.Push("post_layernorm"), d, c.LayerNormEps),
 	}
@@ -60,9 +62,9 @@ func loadVision(w *Weights, c VisionConfig) *VisionModel {
 		a, mlp := l.Push("self_attn"), l.Push("mlp")
 		v.Layers = append(v.Layers, &VisionLayer{
 			LayerNorm1: nn.LoadLayerNorm(l.Push("layer_norm1"), d, c.LayerNormEps),
-			QProj:      nn.LoadLinear(a.Push("q_proj"), d, d, true),
 			KProj:      nn.LoadLinear(a.Push("k_proj"), d, d, true),
 			VProj:      nn.LoadLinear(a.Push("v_proj"), d, d, true),
+			QProj:      nn.LoadLinear(a.Push("q_proj"), d, d, true),
 			OutProj:    nn.LoadLinear(a.Push("out_proj"), d, d, true),
 			LayerNorm2: nn.LoadLayerNorm(l.Push("layer_norm2"), d, c.LayerNormEps),
 			FC1:        nn.LoadLinear(mlp.Push("fc1"), d, c.IntermediateSize, true),
@@ -74,14 +76,12 @@ func loadVision(w *Weights, c VisionConfig) *VisionModel {
 	return v
 }
 
-// embed turns pixels (B, C, S, S) into tokens (B, 1+P, Dv): class token, then
-// patches in row-major order, plus positions.
-func (v *VisionModel) embed(p *kernels.Pool, pixels []float32, b int) []float32 {
-	c, s, ps, d := v.cfg.NumChannels, v.cfg.ImageSize, v.cfg.PatchSize, v.cfg.HiddenSize
+// im2col cuts pixels (B, C, S, S) into patches (B·P, C·ps·ps), flattened in
+// (channel, row, col) order to match the conv weight viewed as (Dv, C·ps·ps).
+func (v *VisionModel) im2col(pixels []float32, b int) []float32 {
+	c, s, ps := v.cfg.NumChannels, v.cfg.ImageSize, v.cfg.PatchSize
 	g := s / ps
 	np, kk := g*g, c*ps*ps
-	// im2col: patches (B·P, C·ps·ps) flattened in (channel, row, col) order,
-	// matching the conv weight reshaped to (Dv, C·ps·ps).
 	cols := make([]float32, b*np*kk)
 	for bi := 0; bi < b; bi++ {
 		img := pixels[bi*c*s*s : (bi+1)*c*s*s]
@@ -97,58 +97,49 @@ func (v *VisionModel) embed(p *kernels.Pool, pixels []float32, b int) []float32 
 			}
 		}
 	}
-	n := np + 1
-	x := make([]float32, b*n*d)
-	patches := make([]float32, b*np*d)
-	kernels.Sgemm(p, false, true, b*np, d, kk, 1, cols, kk, v.Embeddings.PatchEmbedding.Data(), kk, 0, patches, d)
-	pos := v.Embeddings.PositionEmbedding.Weight.Data() // (1+P, Dv)
-	cls := v.Embeddings.ClassEmbedding.Data()
-	for bi := 0; bi < b; bi++ {
-		row := x[bi*n*d:]
-		copy(row[:d], cls)
-		copy(row[d:n*d], patches[bi*np*d:(bi+1)*np*d])
-		kernels.Axpy(1, pos[:n*d], row[:n*d])
-	}
-	return x
+	return cols
 }
 
-// Forward encodes pixels (B, C, S, S) into the last hidden state (B, 1+P, Dv)
-// after post_layernorm. If trace is non-nil it receives the hidden state
-// after pre_layrnorm and after each layer (before post_layernorm).
-func (v *VisionModel) Forward(p *kernels.Pool, pixels []float32, b int, trace func(k int, h []float32)) []float32 {
-	d := v.cfg.HiddenSize
-	n := (v.cfg.ImageSize/v.cfg.PatchSize)*(v.cfg.ImageSize/v.cfg.PatchSize) + 1
-	x := v.embed(p, pixels, b)
-	v.PreLayrnorm.Forward(x, x, b*n)
+// forward encodes pixels (B, C, S, S) into the last hidden state
+// (B·(1+P), Dv) after post_layernorm. trace, if non-nil, receives the hidden
+// state after pre_layrnorm and after each layer (before post_layernorm).
+func (v *VisionModel) forward(tp *nn.Tape, pixels []float32, b int, ckpt bool, trace func(h []float32)) *nn.Var {
+	g := v.cfg.ImageSize / v.cfg.PatchSize
+	np := g * g
+	cols := v.im2col(pixels, b)
+	x := tp.Linear(v.Embeddings.patch, nn.Const(cols, b*np, len(cols)/(b*np)))
+	x = tp.PrependRow(x, v.Embeddings.ClassEmbedding, np)
+	x = tp.AddRows(x, v.Embeddings.PositionEmbedding, 0, np+1)
+	x = tp.LayerNorm(v.PreLayrnorm, x)
 	if trace != nil {
-		trace(0, x)
+		trace(x.Data)
 	}
-	s := newScratch(b*n, d, v.cfg.IntermediateSize)
-	for i, l := range v.Layers {
-		l.forward(p, x, b, n, s)
+	for _, l := range v.Layers {
+		x = checkpointed(tp, ckpt, x, func(tp *nn.Tape, x *nn.Var) *nn.Var { return l.forward(tp, x, b, np+1) })
 		if trace != nil {
-			trace(i+1, x)
+			trace(x.Data)
 		}
 	}
-	v.PostLayernorm.Forward(x, x, b*n)
-	return x
+	return tp.LayerNorm(v.PostLayernorm, x)
 }
 
-// forward updates x (B, N, Dv) in place.
-func (l *VisionLayer) forward(p *kernels.Pool, x []float32, b, n int, s *scratch) {
-	rows, d := b*n, l.QProj.Out()
-	l.LayerNorm1.Forward(s.ln, x, rows)
-	l.QProj.Forward(p, s.q, s.ln, rows)
-	l.KProj.Forward(p, s.k, s.ln, rows)
-	l.VProj.Forward(p, s.v, s.ln, rows)
-	dh := d / l.heads
-	// CLIP scales q by head_dim^-0.5 before q·kᵀ; no mask.
-	selfAttention(p, s.attn, s.q, s.k, s.v, b, n, l.heads, dh, float32(1/math.Sqrt(float64(dh))), nil)
-	l.OutProj.Forward(p, s.ln, s.attn, rows)
-	kernels.Axpy(1, s.ln[:rows*d], x[:rows*d]) // h = x + attn
-	l.LayerNorm2.Forward(s.ln, x, rows)
-	l.FC1.Forward(p, s.mlp, s.ln, rows)
-	l.act.forward(s.mlp[:rows*l.FC1.Out()])
-	l.FC2.Forward(p, s.ln, s.mlp, rows)
-	kernels.Axpy(1, s.ln[:rows*d], x[:rows*d]) // x' = h + mlp
+// forward maps x (B·N, Dv) to the layer's output.
+func (l *VisionLayer) forward(tp *nn.Tape, x *nn.Var, b, n int) *nn.Var {
+	h := tp.LayerNorm(l.LayerNorm1, x)
+	q, k, v := tp.Linear(l.QProj, h), tp.Linear(l.KProj, h), tp.Linear(l.VProj, h)
+	dh := x.Cols / l.heads
+	// CLIP scales q by head_dim^-0.5 before q·kᵀ; no mask, no dropout.
+	a := tp.Attention(q, k, v, nn.AttnSpec{B: b, Heads: l.heads, Tq: n, Tk: n, KVStride: n,
+		Scale: float32(1 / math.Sqrt(float64(dh)))})
+	x = tp.Add(x, tp.Linear(l.OutProj, a))
+	m := tp.Linear(l.FC2, tp.Act(l.act, tp.Linear(l.FC1, tp.LayerNorm(l.LayerNorm2, x))))
+	return tp.Add(x, m)
+}
+
+// checkpointed runs fn directly, or through gradient checkpointing.
+func checkpointed(tp *nn.Tape, ckpt bool, x *nn.Var, fn func(*nn.Tape, *nn.Var) *nn.Var) *nn.Var {
+	if ckpt {
+		return tp.Checkpoint(x, fn)
+	}
+	return fn(tp, x)
 }

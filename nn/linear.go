@@ -20,6 +20,7 @@ type Linear struct {
 type LoRA struct {
 	A, B    *tensor.Tensor
 	Scaling float32 // alpha/r, or alpha/√r with rsLoRA
+	Dropout float32 // on the adapter's input, in training mode
 }
 
 // Rank is r.

@@ -156,6 +156,11 @@ func (r *resolver) head(ctx context.Context, name string) (meta, error) {
 	if n, err := strconv.ParseInt(sz, 10, 64); err == nil && n >= 0 {
 		m.size = n
 	}
+	if !redirect && resp.Request.URL.String() == u && safeComponent(m.commit) {
+		// GET at the commit the HEAD named, so a push between the two
+		// requests cannot put other bytes under this etag.
+		m.url = r.fileURL(m.commit, name)
+	}
 	if redirect {
 		loc, err := resp.Location()
 		if err != nil {
@@ -201,8 +206,10 @@ func (r *resolver) statusErr(resp *http.Response, rev string) error {
 	}
 	st := fmt.Sprintf("HTTP %d from %s%s", resp.StatusCode, r.endpoint, msg)
 	tokenHint := "set HF_TOKEN to a token with access"
+	gatedHint := "accept its terms on its hub page and set HF_TOKEN to a token with access"
 	if r.token != "" {
-		tokenHint = "the token sent (HF_TOKEN) was refused or lacks access"
+		tokenHint = "check that the token sent (HF_TOKEN) has access"
+		gatedHint = "the token sent (HF_TOKEN) was refused or lacks access; check it, and accept the terms on the repo's hub page"
 	}
 	switch {
 	case code == "RepoNotFound":
@@ -212,7 +219,7 @@ func (r *resolver) statusErr(resp *http.Response, rev string) error {
 	case code == "EntryNotFound" || resp.StatusCode == http.StatusNotFound:
 		return fmt.Errorf("%w in %s: %s", ErrFileNotFound, rev, st)
 	case code == "GatedRepo" || resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
-		return fmt.Errorf("%w: %s; the repo is gated or private: accept its terms on the hub page and %s", ErrAccessDenied, st, tokenHint)
+		return fmt.Errorf("%w: %s; the repo is gated or private: %s", ErrAccessDenied, st, gatedHint)
 	}
 	return fmt.Errorf("%s", st)
 }
@@ -378,7 +385,7 @@ func (r *resolver) get1(ctx context.Context, f *os.File, h hash.Hash, name strin
 	}
 	buf := make([]byte, 1<<20)
 	n, err := io.CopyBuffer(io.MultiWriter(w...), resp.Body, buf)
-	if bar != nil && (err != nil || total < 0) {
+	if bar != nil && err != nil {
 		bar.Exit()
 	}
 	if err != nil {

@@ -31,7 +31,9 @@ type fakeRepo struct {
 type fakeHub struct {
 	srv     *httptest.Server
 	repos   map[string]*fakeRepo
-	noRange bool // the CDN ignores Range headers
+	noRange bool              // the CDN ignores Range headers
+	renamed map[string]string // old repo id -> new one (relative redirect)
+	cutAt   int               // >0: the CDN drops the connection after this many bytes
 
 	mu     sync.Mutex
 	heads  int
@@ -110,6 +112,13 @@ func (h *fakeHub) serve(w http.ResponseWriter, req *http.Request) {
 					if h.noRange {
 						req.Header.Del("Range")
 					}
+					if h.cutAt > 0 && req.Method == http.MethodGet && req.Header.Get("Range") == "" {
+						w.Header().Set("Content-Length", fmt.Sprint(len(data)))
+						w.WriteHeader(http.StatusOK)
+						w.Write(data[:h.cutAt])
+						w.(http.Flusher).Flush()
+						panic(http.ErrAbortHandler)
+					}
 					if bad, ok := r.bad[name]; ok {
 						data = bad
 					}
@@ -128,6 +137,11 @@ func (h *fakeHub) serve(w http.ResponseWriter, req *http.Request) {
 	id := parts[0] + "/" + parts[1]
 	rev, _ := url.PathUnescape(parts[3])
 	name, _ := url.PathUnescape(strings.Join(parts[4:], "/"))
+	if to, ok := h.renamed[id]; ok {
+		w.Header().Set("Location", "/"+to+"/"+strings.Join(parts[2:], "/"))
+		w.WriteHeader(http.StatusTemporaryRedirect)
+		return
+	}
 	r, ok := h.repos[id]
 	if !ok {
 		w.Header().Set("X-Error-Code", "RepoNotFound")

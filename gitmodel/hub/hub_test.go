@@ -200,6 +200,30 @@ func TestResume(t *testing.T) {
 	}
 }
 
+func TestInterruptedThenResume(t *testing.T) {
+	clearEnv(t)
+	h := newFakeHub(t)
+	repo := h.add("microsoft/git-base", gitBase())
+	h.cutAt = 150_000
+	cache := t.TempDir()
+	opt := testOpts(h, cache)
+	opt.Files = []string{"model.safetensors"}
+	_, err := Resolve(context.Background(), "microsoft/git-base", opt)
+	if err == nil || !strings.Contains(err.Error(), "run again to resume") {
+		t.Fatalf("err = %v, want an interrupted download", err)
+	}
+	data := repo.files["model.safetensors"]
+	part := filepath.Join(cache, "models--microsoft--git-base", "blobs", sha256Hex(data)+".incomplete")
+	if fi, err := os.Stat(part); err != nil || fi.Size() != 150_000 {
+		t.Fatalf("partial file: %v, %v", fi, err)
+	}
+	h.cutAt = 0
+	checkFiles(t, mustResolve(t, "microsoft/git-base", opt), repo, "model.safetensors")
+	if got := h.seenRanges(); len(got) != 1 || got[0] != "bytes=150000-" {
+		t.Errorf("Range headers %q", got)
+	}
+}
+
 func TestChecksumMismatch(t *testing.T) {
 	clearEnv(t)
 	h := newFakeHub(t)
@@ -420,6 +444,19 @@ func TestNetworkErrorUsesCache(t *testing.T) {
 		!strings.HasPrefix(err.Error(), "microsoft/git-base: ") {
 		t.Errorf("err = %v", err)
 	}
+}
+
+func TestRenamedRepo(t *testing.T) {
+	clearEnv(t)
+	h := newFakeHub(t)
+	repo := h.add("microsoft/git-base", gitBase())
+	h.renamed = map[string]string{"msft/git-base": "microsoft/git-base"}
+	cache := t.TempDir()
+	dir := mustResolve(t, "msft/git-base", testOpts(h, cache))
+	if want := filepath.Join(cache, "models--msft--git-base", "snapshots", repo.commit); dir != want {
+		t.Errorf("dir = %s, want %s", dir, want)
+	}
+	checkFiles(t, dir, repo, "config.json", "model.safetensors", "vocab.txt")
 }
 
 func TestSharded(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"sort"
 	"strings"
 	"testing"
 	"unsafe"
@@ -108,6 +109,10 @@ func TestGoldenContents(t *testing.T) {
 		if infos[i].Begin != infos[i-1].End {
 			t.Fatalf("Tensors() not in offset order at %d", i)
 		}
+	}
+	names := f.Names()
+	if len(names) != len(infos) || !sort.StringsAreSorted(names) {
+		t.Errorf("Names() = %d names, sorted %v", len(names), sort.StringsAreSorted(names))
 	}
 	info, ok := f.Info("git.embeddings.word_embeddings.weight")
 	if !ok || info.DType != F32 || !reflect.DeepEqual(info.Shape, []int64{120, 32}) || info.NumElements() != 3840 {

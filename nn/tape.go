@@ -1,0 +1,187 @@
+package nn
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"unsafe"
+
+	"github.com/gitcap/gitcap/kernels"
+	"github.com/gitcap/gitcap/tensor"
+)
+
+// Reverse-mode autograd, llm.c style: each op below computes its forward on
+// row-major buffers and, when the tape records, appends a closure that runs
+// its hand-written backward. Backward replays the closures in reverse. There
+// is no goroutine per node: parallelism lives inside the kernels.
+//
+// One code path serves inference and training: a Tape built by Inference
+// records nothing and keeps no activations; one built by NewTape records,
+// and applies dropout when Train is set.
+
+// Var is a 2-D activation, Rows × Cols, row-major. Grad is allocated on the
+// first accumulation into it.
+type Var struct {
+	Data       []float32
+	Grad       []float32
+	Rows, Cols int
+	needGrad   bool
+}
+
+// Const wraps data as a Var that takes no gradient.
+func Const(data []float32, rows, cols int) *Var {
+	if len(data) < rows*cols {
+		panic(fmt.Sprintf("nn: Const: %d values for %d×%d", len(data), rows, cols))
+	}
+	return &Var{Data: data[:rows*cols], Rows: rows, Cols: cols}
+}
+
+// NeedsGrad reports whether a gradient flows into v.
+func (v *Var) NeedsGrad() bool { return v.needGrad }
+
+func (v *Var) grad() []float32 {
+	if v.Grad == nil {
+		v.Grad = make([]float32, len(v.Data))
+	}
+	return v.Grad
+}
+
+// Grads holds the gradients of the trainable parameters. Parameters are
+// identified by their storage, so views of one tensor share a gradient.
+type Grads struct {
+	m     map[*float32][]float32
+	order []*tensor.Tensor
+}
+
+// NewGrads makes every listed tensor trainable, with a zero gradient.
+func NewGrads(params ...*tensor.Tensor) *Grads {
+	g := &Grads{m: map[*float32][]float32{}}
+	for _, p := range params {
+		g.Add(p)
+	}
+	return g
+}
+
+// Add makes p trainable.
+func (g *Grads) Add(p *tensor.Tensor) {
+	k := key(p)
+	if _, ok := g.m[k]; !ok {
+		g.m[k] = make([]float32, p.Numel())
+		g.order = append(g.order, p)
+	}
+}
+
+// Trainable reports whether p takes a gradient. A nil *Grads trains nothing.
+func (g *Grads) Trainable(p *tensor.Tensor) bool {
+	if g == nil || p == nil {
+		return false
+	}
+	_, ok := g.m[key(p)]
+	return ok
+}
+
+// Of returns p's gradient (nil if p is not trainable).
+func (g *Grads) Of(p *tensor.Tensor) []float32 {
+	if g == nil || p == nil {
+		return nil
+	}
+	return g.m[key(p)]
+}
+
+// Params lists the trainable tensors in the order they were added.
+func (g *Grads) Params() []*tensor.Tensor { return g.order }
+
+// Zero clears every gradient.
+func (g *Grads) Zero() {
+	for _, d := range g.m {
+		clear(d)
+	}
+}
+
+func key(p *tensor.Tensor) *float32 { return unsafe.SliceData(p.Data()) }
+
+// Tape records the backward closures of one forward pass.
+type Tape struct {
+	Pool   *kernels.Pool
+	Grads  *Grads    // trainable parameters; nil: none
+	Train  bool      // dropout active
+	RNG    *rand.PCG // dropout masks; required when Train (a PCG so checkpointing can replay it)
+	record bool
+	back   []func()
+}
+
+// Inference returns a tape that records nothing (no activations kept).
+func Inference(pool *kernels.Pool) *Tape { return &Tape{Pool: pool} }
+
+// NewTape returns a recording tape for a training (or gradient) pass.
+func NewTape(pool *kernels.Pool, grads *Grads, train bool, rng *rand.PCG) *Tape {
+	return &Tape{Pool: pool, Grads: grads, Train: train, RNG: rng, record: true}
+}
+
+// Recording reports whether ops keep what backward needs.
+func (t *Tape) Recording() bool { return t.record }
+
+// push records a backward closure when some input or parameter needs it.
+func (t *Tape) push(needed bool, fn func()) {
+	if t.record && needed {
+		t.back = append(t.back, fn)
+	}
+}
+
+// out makes an op's result; it takes a gradient when any input does.
+func (t *Tape) out(rows, cols int, needGrad bool) *Var {
+	return &Var{Data: make([]float32, rows*cols), Rows: rows, Cols: cols, needGrad: t.record && needGrad}
+}
+
+// Backward seeds loss.Grad with 1 (a 1×1 loss) and runs the tape in reverse,
+// accumulating into every Var and trainable parameter on the way. The tape
+// is emptied.
+func (t *Tape) Backward(loss *Var) {
+	if loss.Rows*loss.Cols != 1 {
+		panic("nn: Backward needs a scalar loss")
+	}
+	loss.grad()[0] = 1
+	t.run()
+}
+
+func (t *Tape) run() {
+	for i := len(t.back) - 1; i >= 0; i-- {
+		t.back[i]()
+		t.back[i] = nil
+	}
+	t.back = t.back[:0]
+}
+
+// Checkpoint runs fn(x) without keeping its activations; backward runs fn
+// again on a recording tape and backpropagates through that recomputation
+// (gradient checkpointing). Dropout masks are replayed from a snapshot of the
+// generator, so the recomputation sees the same masks.
+func (t *Tape) Checkpoint(x *Var, fn func(t *Tape, x *Var) *Var) *Var {
+	if !t.record {
+		return fn(t, x)
+	}
+	var snap []byte
+	if t.RNG != nil {
+		snap, _ = t.RNG.MarshalBinary()
+	}
+	fwd := &Tape{Pool: t.Pool, Grads: t.Grads, Train: t.Train, RNG: t.RNG}
+	y := fn(fwd, x)
+	out := &Var{Data: y.Data, Rows: y.Rows, Cols: y.Cols, needGrad: x.needGrad || t.hasTrainable()}
+	t.push(out.needGrad, func() {
+		sub := &Tape{Pool: t.Pool, Grads: t.Grads, Train: t.Train, record: true}
+		if snap != nil {
+			sub.RNG = &rand.PCG{}
+			if err := sub.RNG.UnmarshalBinary(snap); err != nil {
+				panic(err)
+			}
+		}
+		y2 := fn(sub, x)
+		if out.Grad == nil {
+			return
+		}
+		y2.Grad = out.Grad
+		sub.run()
+	})
+	return out
+}
+
+func (t *Tape) hasTrainable() bool { return t.Grads != nil && len(t.Grads.order) > 0 }
