@@ -48,7 +48,10 @@ func (m *Model) Linears() []NamedLinear {
 type Adapter struct {
 	Dir    string
 	Config *nn.AdapterConfig
-	file   *safetensors.File
+	// Writable copies the matrices out of the file on Apply, so that they
+	// can be trained (--init_adapter).
+	Writable bool
+	file     *safetensors.File
 }
 
 // LoadAdapter reads adapter_config.json and adapter_model.safetensors from
@@ -79,6 +82,9 @@ func (a *Adapter) Close() error { return a.file.Close() }
 func (a *Adapter) Apply(m *Model) error {
 	file := filepath.Join(a.Dir, "adapter_model.safetensors")
 	w := nn.NewWeights(a.file, file)
+	if a.Writable {
+		w.Writable()
+	}
 	targeted := 0
 	for _, nl := range m.Linears() {
 		if !a.Config.TargetModules.Matches(nl.Name, nl.Name == "output") {
@@ -91,6 +97,7 @@ func (a *Adapter) Apply(m *Model) error {
 			A:       mod.Push("lora_A").Get("weight", r, nl.Linear.In()),
 			B:       mod.Push("lora_B").Get("weight", nl.Linear.Out(), r),
 			Scaling: scaling,
+			Dropout: float32(a.Config.LoraDropout),
 		}
 	}
 	if targeted == 0 {

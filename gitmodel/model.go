@@ -35,8 +35,19 @@ type Model struct {
 var ignoredKeys = []string{"position_ids"}
 
 // Load reads config.json and the weights (model.safetensors or a sharded
-// index) of a model folder. The weights stay memory-mapped until Close.
-func Load(dir string) (*Model, error) {
+// index) of a model folder. The weights stay memory-mapped (read-only) until
+// Close.
+func Load(dir string) (*Model, error) { return LoadWith(dir, LoadOptions{}) }
+
+// LoadOptions change how Load reads a checkpoint.
+type LoadOptions struct {
+	// Writable copies the weights into private memory so that they can be
+	// trained in place (full fine-tuning).
+	Writable bool
+}
+
+// LoadWith is Load with options.
+func LoadWith(dir string, opt LoadOptions) (*Model, error) {
 	cfg, err := LoadConfig(filepath.Join(dir, "config.json"))
 	if err != nil {
 		return nil, err
@@ -45,7 +56,7 @@ func Load(dir string) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := FromSource(cfg, set, filepath.Join(dir, "model.safetensors"))
+	m, err := fromSource(cfg, set, filepath.Join(dir, "model.safetensors"), opt)
 	if err != nil {
 		set.Close()
 		return nil, err
@@ -58,10 +69,17 @@ func Load(dir string) (*Model, error) {
 // names them; file is used in error messages. Every missing or misshapen
 // tensor is reported; unused tensors become Warnings.
 func FromSource(cfg *Config, src nn.Source, file string) (*Model, error) {
+	return fromSource(cfg, src, file, LoadOptions{})
+}
+
+func fromSource(cfg *Config, src nn.Source, file string, opt LoadOptions) (*Model, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
 	root := nn.NewWeights(src, file)
+	if opt.Writable {
+		root.Writable()
+	}
 	m := build(cfg, root)
 	if err := root.Err(); err != nil {
 		return nil, err

@@ -135,11 +135,15 @@ func (t *Tape) out(rows, cols int, needGrad bool) *Var {
 // Backward seeds loss.Grad with 1 (a 1×1 loss) and runs the tape in reverse,
 // accumulating into every Var and trainable parameter on the way. The tape
 // is emptied.
-func (t *Tape) Backward(loss *Var) {
+func (t *Tape) Backward(loss *Var) { t.BackwardScaled(loss, 1) }
+
+// BackwardScaled is Backward with the loss gradient seeded to s: the
+// gradients of s·loss (gradient accumulation divides by the step count).
+func (t *Tape) BackwardScaled(loss *Var, s float32) {
 	if loss.Rows*loss.Cols != 1 {
 		panic("nn: Backward needs a scalar loss")
 	}
-	loss.grad()[0] = 1
+	loss.grad()[0] = s
 	t.run()
 }
 

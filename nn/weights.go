@@ -35,6 +35,7 @@ type loadState struct {
 	errs   []error
 	init   InitFunc // instead of src: create fresh tensors
 	params []NamedTensor
+	copy   bool // copy out of the (read-only, memory-mapped) source
 }
 
 // NamedTensor is a parameter with its checkpoint name.
@@ -60,6 +61,14 @@ type InitFunc func(name string, kind Init, shape []int) *tensor.Tensor
 // of reading a checkpoint (random initialisation, `gitcap init`).
 func NewInitWeights(fn InitFunc) *Weights {
 	return &Weights{st: &loadState{init: fn, file: "init", used: map[string]bool{}}}
+}
+
+// Writable makes the loader copy every tensor into private memory instead
+// of viewing the memory-mapped checkpoint (which is read-only), so the
+// tensors can be trained in place. It returns w.
+func (w *Weights) Writable() *Weights {
+	w.st.copy = true
+	return w
 }
 
 // Params lists every tensor handed out so far, in the order asked for.
@@ -122,6 +131,9 @@ func (w *Weights) get(full string, kind Init, shape []int) *tensor.Tensor {
 	if err != nil {
 		st.errs = append(st.errs, err)
 		return tensor.Zeros(shape...)
+	}
+	if st.copy {
+		data = append([]float32(nil), data...)
 	}
 	return tensor.FromFloat32(data, shape...)
 }

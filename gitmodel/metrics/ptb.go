@@ -138,12 +138,17 @@ func (t *ptbTokenizer) chunk(rs []rune) {
 			for j < len(rs) && rs[j] == '.' {
 				j++
 			}
-			if j-i == 1 {
+			switch j - i {
+			case 1:
 				t.word = append(t.word, r) // decided in flush: 3.5, u.s., end of sentence
-				continue
+			case 2: // "u.s.." is "u.s." then "."
+				t.word = append(t.word, r)
+				t.flush()
+				t.emit(".")
+			default:
+				t.flush()
+				t.emit("...")
 			}
-			t.flush()
-			t.emit("...")
 			i = j - 1
 		case r == '…':
 			t.flush()
