@@ -47,6 +47,12 @@ func LocalOnly(_ context.Context, p string) (string, error) {
 // whose base is baseID when given, else its base_model_name_or_path. Both are
 // resolved through resolve (local folder, hub cache, download).
 func LoadCaptioner(ctx context.Context, modelPath, baseID string, resolve Resolver, pool *kernels.Pool) (*Captioner, error) {
+	return LoadCaptionerWith(ctx, modelPath, baseID, resolve, pool, LoadOptions{})
+}
+
+// LoadCaptionerWith is LoadCaptioner with load options (writable weights
+// for full fine-tuning).
+func LoadCaptionerWith(ctx context.Context, modelPath, baseID string, resolve Resolver, pool *kernels.Pool, opt LoadOptions) (*Captioner, error) {
 	if resolve == nil {
 		resolve = LocalOnly
 	}
@@ -79,16 +85,16 @@ func LoadCaptioner(ctx context.Context, modelPath, baseID string, resolve Resolv
 			return nil, fmt.Errorf("base model of adapter %s: %w", ad, err)
 		}
 	}
-	if err := c.load(pool); err != nil {
+	if err := c.load(pool, opt); err != nil {
 		c.Close()
 		return nil, err
 	}
 	return c, nil
 }
 
-func (c *Captioner) load(pool *kernels.Pool) error {
+func (c *Captioner) load(pool *kernels.Pool, opt LoadOptions) error {
 	var err error
-	if c.Model, err = Load(c.BaseDir); err != nil {
+	if c.Model, err = LoadWith(c.BaseDir, opt); err != nil {
 		return err
 	}
 	c.Model.Pool = pool

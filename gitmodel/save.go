@@ -63,3 +63,26 @@ func (c *Config) Save(path string) error {
 	}
 	return WriteFileAtomic(path, append(data, '\n'))
 }
+
+// CompanionFiles are the non-weight files of a model folder that travel
+// with its weights (processor, tokenizer, generation settings).
+var CompanionFiles = []string{
+	"generation_config.json", "preprocessor_config.json", "tokenizer_config.json",
+	"special_tokens_map.json", "vocab.txt", "tokenizer.json",
+}
+
+// CopyCompanionFiles copies the CompanionFiles that exist in src into dst.
+func CopyCompanionFiles(src, dst string) error {
+	for _, f := range CompanionFiles {
+		data, err := os.ReadFile(filepath.Join(src, f))
+		if os.IsNotExist(err) {
+			continue
+		} else if err != nil {
+			return err
+		}
+		if err := WriteFileAtomic(filepath.Join(dst, f), data); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -426,7 +426,8 @@ func isDirEntry(parent string, e fs.DirEntry) bool {
 }
 
 // listImages returns the image files directly inside dirs, relative to the
-// root, sorted byte-wise.
+// root, sorted byte-wise. Hidden files (".x.png", macOS "._x.png") are not
+// images, as in HF datasets.
 func (l *loader) listImages(dirs []string) []string {
 	var out []string
 	for _, d := range dirs {
@@ -436,7 +437,7 @@ func (l *loader) listImages(dirs []string) []string {
 			continue
 		}
 		for _, e := range ents {
-			if IsImageFile(e.Name()) && !isDirEntry(l.abs(d), e) {
+			if IsImageFile(e.Name()) && !strings.HasPrefix(e.Name(), ".") && !isDirEntry(l.abs(d), e) {
 				out = append(out, path.Join(d, e.Name()))
 			}
 		}
@@ -584,7 +585,18 @@ func (l *loader) finish(dataPath string) (*Dataset, error) {
 			what = "no usable examples in the " + l.opt.Split + " split"
 		}
 		if s := ds.Summary(); s != "" {
-			return nil, fmt.Errorf("dataset: %s: %s (%s)", dataPath, what, s)
+			what += " (" + s + ")"
+		}
+		// The caller gets no Dataset: put the first warnings in the error.
+		lines := ds.Warnings
+		if n := len(lines); n > 0 && lines[n-1] == ds.Summary() {
+			lines = lines[:n-1]
+		}
+		if len(lines) > 5 {
+			lines = append(lines[:5:5], fmt.Sprintf("... (%d more)", len(lines)-5))
+		}
+		for _, w := range lines {
+			what += "\n\t" + w
 		}
 		return nil, fmt.Errorf("dataset: %s: %s", dataPath, what)
 	}

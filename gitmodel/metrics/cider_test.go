@@ -62,9 +62,8 @@ func TestCIDErDPerfectLong(t *testing.T) {
 	}
 	score, per := CIDErD(refs, [][]string{{refs[0]}, {refs[1]}, {refs[2]}})
 	checkClose(t, "CIDEr-D", score, 10, 1e-9)
-	for i, p := range per {
+	for _, p := range per {
 		checkClose(t, "image", p, 10, 1e-9)
-		_ = i
 	}
 	// With a second, different reference per image the score drops but stays
 	// on the same scale.

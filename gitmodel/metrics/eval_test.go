@@ -31,6 +31,18 @@ func TestEvaluateMatchesScorers(t *testing.T) {
 	if e := ExactMatch(cands, refs); e != s.ExactMatch {
 		t.Errorf("Evaluate ExactMatch %v != %v", s.ExactMatch, e)
 	}
+	// Provenance: an independent pure-Python transcription of the formulas in
+	// users.md §8.2/§8.5 (float64, no numpy), run on the tokens
+	// [a man riding a wave] [two cats on a blanket] [a plate of food] and the
+	// tokenized references above.
+	want := [4]float64{0.8668778996263423, 0.7392759567655318, 0.5621697260313984, 0.4189358944973598}
+	checkBLEU(t, s.Bleu, want, 1e-12)
+	checkClose(t, "CIDEr-D", s.CIDEr, 3.9785408435074836, 1e-12)
+	for i, w := range []float64{2.962234595107553, 2.4424568461754106, 6.530931089239487} {
+		checkClose(t, fmt.Sprint("CIDEr-D image ", i), s.CIDErPerImage[i], w, 1e-12)
+	}
+	checkClose(t, "ExactMatch", s.ExactMatch, 1.0/3, 1e-15)
+
 	m := s.Map()
 	for _, k := range []string{"Bleu_1", "Bleu_2", "Bleu_3", "Bleu_4", "CIDEr", "ExactMatch"} {
 		if _, ok := m[k]; !ok {

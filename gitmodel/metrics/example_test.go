@@ -16,6 +16,6 @@ func Example() {
 	fmt.Printf("Bleu_4 %.3f  CIDEr %.3f  exact %.2f\n", s.Bleu[3], s.CIDEr, s.ExactMatch)
 	fmt.Println(metrics.PTBTokenize("A dog's toy (red)."))
 	// Output:
-	// Bleu_4 0.000  CIDEr 0.000  exact 0.50
+	// Bleu_4 0.738  CIDEr 3.565  exact 0.50
 	// [a dog 's toy -lrb- red -rrb-]
 }
