@@ -335,3 +335,39 @@ func CausalLMLoss(logits []float32, labels []int, b, n, t, v int) (float64, int)
 	}
 	return sum / float64(count), count
 }
+
+// RowLosses is the eval-mode loss of every batch row separately: mean
+// cross-entropy over the row's targets (labels[:, 1:] not -100) and their
+// count. The LM head runs on the target positions only.
+func (m *Model) RowLosses(in Batch) ([]float64, []int, error) {
+	if err := m.checkBatch(in); err != nil {
+		return nil, nil, err
+	}
+	if in.Labels == nil {
+		return nil, nil, fmt.Errorf("gitmodel: RowLosses needs labels")
+	}
+	tp := nn.Inference(m.Pool)
+	hidden := m.decoderForward(tp, in, false, nil)
+	b, t, n, v := in.B, in.T, m.Config.NumImageTokens(), m.Config.VocabSize
+	losses, counts := make([]float64, b), make([]int, b)
+	for bi := 0; bi < b; bi++ {
+		var rows, labels []int
+		for i := 0; i < t-1; i++ {
+			if y := in.Labels[bi*t+i+1]; y != -100 {
+				rows = append(rows, bi*(n+t)+n+i)
+				labels = append(labels, y)
+			}
+		}
+		if len(rows) == 0 {
+			losses[bi] = math.NaN()
+			continue
+		}
+		logits := tp.Linear(m.LMHead, tp.Rows(hidden, rows))
+		seq := make([]int, len(labels)+1) // CausalLMLoss shifts by one
+		for i := range labels {
+			seq[i+1] = labels[i]
+		}
+		losses[bi], counts[bi] = CausalLMLoss(logits.Data, seq, 1, 0, len(seq), v)
+	}
+	return losses, counts, nil
+}

@@ -9,12 +9,6 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-// Files copied from the --config folder next to the new weights.
-var companionFiles = []string{
-	"generation_config.json", "preprocessor_config.json", "tokenizer_config.json",
-	"special_tokens_map.json", "vocab.txt", "tokenizer.json",
-}
-
 func initCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "init",
@@ -51,16 +45,8 @@ func initCommand() *cli.Command {
 			if err := m.SaveWeights(filepath.Join(out, "model.safetensors")); err != nil {
 				return err
 			}
-			for _, f := range companionFiles {
-				data, err := os.ReadFile(filepath.Join(srcDir, f))
-				if os.IsNotExist(err) {
-					continue
-				} else if err != nil {
-					return err
-				}
-				if err := gitmodel.WriteFileAtomic(filepath.Join(out, f), data); err != nil {
-					return err
-				}
+			if err := gitmodel.CopyCompanionFiles(srcDir, out); err != nil {
+				return err
 			}
 			if err := cfg.Save(filepath.Join(out, "config.json")); err != nil {
 				return err
@@ -74,3 +60,5 @@ func initCommand() *cli.Command {
 		},
 	}
 }
+
+func mkdirAll(dir string) error { return os.MkdirAll(dir, 0o755) }

@@ -56,6 +56,8 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			inspectCommand(),
 			inferCommand(),
 			trainCommand(),
+			evalCommand(),
+			mergeCommand(),
 			initCommand(),
 			benchCommand(),
 		},

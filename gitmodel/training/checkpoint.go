@@ -96,6 +96,7 @@ func (r *run) writeState(dir string, pos position) error {
 	if err := syncDir(tmp); err != nil {
 		return err
 	}
+	crashForTest(pos.Step)
 	os.RemoveAll(dir) // a leftover from an interrupted identical save
 	if err := os.Rename(tmp, dir); err != nil {
 		return err
@@ -184,4 +185,16 @@ func (r *run) restore() (position, error) {
 		return position{}, fmt.Errorf("%s/state.json: rng: %w", dir, err)
 	}
 	return st.position, nil
+}
+
+// crashForTest is fault injection for the resume test: when
+// GITCAP_TEST_KILL_AT_STEP names this step, the process kills itself with
+// SIGKILL after writing a checkpoint's files and before the rename that
+// publishes them — the worst moment for a crash.
+func crashForTest(step int) {
+	if v := os.Getenv("GITCAP_TEST_KILL_AT_STEP"); v != "" && v == strconv.Itoa(step) {
+		p, _ := os.FindProcess(os.Getpid())
+		p.Kill()
+		select {}
+	}
 }

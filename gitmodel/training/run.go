@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/gitcap/gitcap/gitmodel"
@@ -66,9 +67,10 @@ type run struct {
 	jsonl    *os.File
 	tb       *tblog.Writer
 	skipped  int
-	microPer int // micro-batches per epoch
-	stepsPer int // optimizer steps per epoch
-	total    int // optimizer steps in the run
+	prevLog  []byte // train.jsonl of the run being resumed
+	microPer int    // micro-batches per epoch
+	stepsPer int    // optimizer steps per epoch
+	total    int    // optimizer steps in the run
 }
 
 func (r *run) msg(format string, args ...any) {
@@ -122,6 +124,11 @@ func (r *run) setup(ctx context.Context) error {
 	if ckpt == "" && cfg.Resume {
 		return fmt.Errorf("--resume: no checkpoint-N folder in %s", cfg.OutputDir)
 	}
+	// a checkpoint whose writing was interrupted never got its final name
+	stale, _ := filepath.Glob(filepath.Join(cfg.OutputDir, ".checkpoint-*.tmp-*"))
+	for _, s := range stale {
+		os.RemoveAll(s)
+	}
 	if ckpt != "" && !cfg.Resume {
 		return fmt.Errorf("%s already holds %s from an earlier run: pass --resume to continue it, or choose another --output_dir", cfg.OutputDir, filepath.Base(ckpt))
 	}
@@ -156,7 +163,7 @@ func (r *run) setup(ctx context.Context) error {
 	r.microPer = dataset.NumBatches(len(r.ds.Train), cfg.BatchSize)
 	r.stepsPer = (r.microPer + cfg.GradAccum - 1) / cfg.GradAccum
 	r.total = r.stepsPer * cfg.Epochs
-	if err := r.openLogs(ckpt != ""); err != nil {
+	if err := r.openLogs(); err != nil {
 		return err
 	}
 	n := 0
@@ -239,12 +246,12 @@ func (r *run) setupData() error {
 	return nil
 }
 
-func (r *run) openLogs(resuming bool) error {
-	flags := os.O_CREATE | os.O_WRONLY | os.O_TRUNC
-	if resuming {
-		flags = os.O_CREATE | os.O_WRONLY | os.O_APPEND
+func (r *run) openLogs() error {
+	path := filepath.Join(r.cfg.OutputDir, "logs", "train.jsonl")
+	if r.cfg.Resume {
+		r.prevLog, _ = os.ReadFile(path)
 	}
-	f, err := os.OpenFile(filepath.Join(r.cfg.OutputDir, "logs", "train.jsonl"), flags, 0o644)
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
 	if err != nil {
 		return err
 	}
@@ -291,6 +298,11 @@ func (r *run) loop(ctx context.Context) (*Summary, error) {
 			return nil, err
 		}
 		pos = p
+		// the earlier run's log lines up to the checkpoint stay; later ones
+		// (steps redone after a crash) are dropped
+		if err := r.trimLog(pos.Step); err != nil {
+			return nil, err
+		}
 		r.msg("resuming at step %d (epoch %d, batch %d)", pos.Step, pos.Epoch+1, pos.Micro)
 	}
 	sum := &Summary{OutputDir: cfg.OutputDir, ValidationLoss: math.NaN()}
@@ -479,4 +491,18 @@ func (r *run) writeOutput(dir string) error {
 		return err
 	}
 	return gitmodel.CopyCompanionFiles(r.cp.BaseDir, dir)
+}
+
+// trimLog writes back into logs/train.jsonl (emptied by openLogs) the
+// earlier run's lines up to step.
+func (r *run) trimLog(step int) error {
+	for _, line := range strings.SplitAfter(string(r.prevLog), "\n") {
+		var s StepLog
+		if json.Unmarshal([]byte(line), &s) == nil && s.Step <= step {
+			if _, err := r.jsonl.WriteString(line); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/gitcap/gitcap/gitmodel"
+	"github.com/gitcap/gitcap/gitmodel/training"
+	"github.com/urfave/cli/v2"
+)
+
+func evalCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "eval",
+		Usage: "loss, perplexity, BLEU-4 and CIDEr-D of a model (or adapter) on a dataset",
+		Description: "Prints a JSON report: the token-weighted loss over every caption token ([SEP]\n" +
+			"included; the same for any --batch_size), its perplexity, per-image losses, and,\n" +
+			"unless --no_generate, BLEU-1..4, CIDEr-D (pycocoevalcap's definitions) and the\n" +
+			"exact-match rate of greedy (or --num_beams) captions against the references.\n" +
+			"The split is validation when the dataset has one, else train (--split).",
+		Flags: append(append(modelFlags(), generationFlags()...),
+			stringFlag("dataset", "", "dataset folder or COCO captions JSON", "dataset_dir", "dataset-dir"),
+			stringFlag("split", "", "train, validation or test"),
+			intFlag("batch_size", 8, "images per forward pass"),
+			stringFlag("caption_column", "", "caption column of metadata files"),
+			stringFlag("caption_file_suffix", "", "sidecar caption file is <stem><suffix>.txt"),
+			boolFlag("recursive", false, "search subfolders"),
+			boolFlag("strict", false, "fail on bad dataset items"),
+			boolFlag("no_generate", false, "loss and perplexity only"),
+			stringFlag("output_path", "", "write the JSON report here (atomically) instead of stdout"),
+			boolFlag("quiet", false, "no progress bar"),
+		),
+		Action: func(c *cli.Context) error {
+			if c.String("dataset") == "" {
+				return cli.Exit("eval: --dataset is required", 2)
+			}
+			pool := newPool(c)
+			defer pool.Close()
+			cfg := training.EvalConfig{
+				ModelPath: c.String("model_path"), ModelID: c.String("model_id"), Dataset: c.String("dataset"),
+				Split: c.String("split"), CaptionColumn: c.String("caption_column"), CaptionSuffix: c.String("caption_file_suffix"),
+				Recursive: c.Bool("recursive"), Strict: c.Bool("strict"), BatchSize: c.Int("batch_size"),
+				Generate:   !c.Bool("no_generate"),
+				Generation: func(cp *gitmodel.Captioner) (gitmodel.GenerateConfig, error) { return generateConfig(c, cp) },
+			}
+			rep, err := training.Evaluate(c.Context, cfg, training.Env{Resolve: hubResolver(c), Pool: pool, Log: c.App.ErrWriter})
+			if err != nil {
+				return err
+			}
+			data, _ := json.MarshalIndent(rep, "", "  ")
+			out, commit, err := openOutput(c.String("output_path"), c.App.Writer)
+			if err != nil {
+				return err
+			}
+			out.Write(append(data, '\n'))
+			if err := commit(true); err != nil {
+				return err
+			}
+			msg := fmt.Sprintf("%s split: %d images, loss %.4f, perplexity %.2f", rep.Split, rep.Images, rep.Loss, rep.Perplexity)
+			if rep.Metrics != nil {
+				msg += fmt.Sprintf(", BLEU-4 %.4f, CIDEr-D %.4f, exact match %.1f%%", rep.Metrics["Bleu_4"], rep.Metrics["CIDEr"], 100*rep.Metrics["ExactMatch"])
+			}
+			fmt.Fprintln(c.App.ErrWriter, msg)
+			return nil
+		},
+	}
+}
+
+func mergeCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "merge",
+		Usage: "fold a LoRA adapter into its base model and write a full model folder",
+		Description: "Writes config.json, model.safetensors (F32, the base's key names) and the\n" +
+			"processor/tokenizer files into --output_dir; transformers and gitcap load it as\n" +
+			"a plain GIT checkpoint.",
+		Flags: append(modelFlags(),
+			stringFlag("output_dir", "", "folder to write"),
+			boolFlag("quiet", false, "no progress bar"),
+		),
+		Action: func(c *cli.Context) error {
+			out := c.String("output_dir")
+			if out == "" || c.String("model_path") == "" {
+				return cli.Exit("merge: --model_path (the adapter) and --output_dir are required", 2)
+			}
+			cp, err := gitmodel.LoadCaptionerWith(c.Context, c.String("model_path"), c.String("model_id"), hubResolver(c), nil, gitmodel.LoadOptions{Writable: true})
+			if err != nil {
+				return err
+			}
+			defer cp.Close()
+			if cp.Adapter == nil {
+				return fmt.Errorf("%s is not an adapter folder (no adapter_config.json): nothing to merge", c.String("model_path"))
+			}
+			cp.Model.Merge()
+			if err := writeModelFolder(cp, out); err != nil {
+				return err
+			}
+			fmt.Fprintf(c.App.Writer, "merged %s into %s: wrote %s\n", cp.AdapterDir, cp.BaseDir, out)
+			return nil
+		},
+	}
+}
+
+func writeModelFolder(cp *gitmodel.Captioner, out string) error {
+	if err := mkdirAll(out); err != nil {
+		return err
+	}
+	if err := cp.Model.SaveWeights(out + "/model.safetensors"); err != nil {
+		return err
+	}
+	if err := cp.Model.Config.Save(out + "/config.json"); err != nil {
+		return err
+	}
+	return gitmodel.CopyCompanionFiles(cp.BaseDir, out)
+}
