@@ -9,73 +9,104 @@ package kernels
 
 import (
 	"fmt"
+	"math"
 	"sync"
+
+	"github.com/x448/float16"
 )
 
 // SgemmVariant is one row of the Sgemm dispatch table (kernels.md §5). The
-// blocked driver packs op(A) into slivers of MR rows and op(B) into slivers
-// of NR columns and calls Kernel on each pair; Dot serves the
-// matrix-vector path and the exported Dot.
+// blocked driver packs op(B) into slivers of NR columns and feeds Kernel
+// tiles of at most MR×NR; A is either packed into MR-row slivers
+// (aKMajor) or read in place, row by row. Variants with dotNT take the
+// small-M, B-transposed products (decoding, the LM head) without packing.
 type SgemmVariant struct {
 	// Name is "generic", "avx2", "avx512", "neon", …
 	Name string
+	isa  isa
 	// MR×NR is the register tile of Kernel.
 	MR, NR int
-	// Kernel overwrites the MR×NR tile t with the product of one packed
-	// sliver of A and one of B:
+	// Blocking: KC×NR slivers of B and MC×KC blocks of A, NC columns of B
+	// per packed panel.
+	KC, MC, NC int
+	// aKMajor: Kernel reads A packed as a[p*MR+i] (and ignores lda);
+	// otherwise it reads row i at a[i*lda:], contiguous in p.
+	aKMajor bool
+	// splitGrain is the column granularity of a split over workers.
+	splitGrain int
+	// Kernel merges one tile into C:
 	//
-	//	for i := 0; i < MR; i++ {
-	//		for j := 0; j < NR; j++ {
+	//	for i := 0; i < mr; i++ {
+	//		for j := 0; j < nr; j++ {
 	//			var s float32
 	//			for p := 0; p < kc; p++ {
-	//				s += a[p*MR+i] * b[p*NR+j]
+	//				s += A(i, p) * b[p*NR+j]
 	//			}
-	//			t[i*NR+j] = s
+	//			if beta == 0 {
+	//				c[i*ldc+j] = alpha * s
+	//			} else {
+	//				c[i*ldc+j] = alpha*s + beta*c[i*ldc+j]
+	//			}
 	//		}
 	//	}
 	//
-	// with len(a) ≥ kc*MR, len(b) ≥ kc*NR, len(t) ≥ MR*NR, kc ≥ 1.
-	Kernel func(kc int, a, b, t []float32)
+	// with 1 ≤ mr ≤ MR, 1 ≤ nr ≤ NR, kc ≥ 1, len(b) ≥ kc*NR and A as
+	// described by aKMajor. Nothing outside the mr×nr tile is written.
+	Kernel func(kc int, a []float32, lda int, b, c []float32, ldc, mr, nr int, alpha, beta float32)
+	// packBT, if set, packs a full sliver of NR rows of a stored-transposed
+	// B (row j at b[j*ldb:], contiguous in p): dst[p*NR+j] = b[j*ldb+p].
+	packBT func(dst, b []float32, ldb, kc int)
+	// packBT16 is packBT for bf16 (or f16) rows.
+	packBT16 func(dst []float32, b []uint16, bf16 bool, ldb, kc int)
+	// cvt16 widens a row of bf16 (or f16) values into dst.
+	cvt16 func(dst []float32, src []uint16, bf16 bool)
+	// dotNT, if set, computes C[0:mr, 0:nb] = alpha·A·Bᵀ + beta·C for
+	// mr ≤ dotMR rows of A (row i at a[i*lda:]) and nb rows of B (row j
+	// at b[j*ldb:]), each element a dot product over k. It is used for
+	// !transA, transB and m ≤ dotMaxM. dotNT16 reads B as bf16/f16.
+	dotNT          func(mr, nb, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32)
+	dotNT16        func(mr, nb, k int, a []float32, lda int, b []uint16, bf16 bool, ldb int, c []float32, ldc int, alpha, beta float32)
+	dotMR, dotMaxM int
 	// Dot is the inner product of two equal-length slices.
 	Dot func(x, y []float32) float32
 }
 
 var sgemmGenericVariant = SgemmVariant{
-	Name:   "generic",
-	MR:     genericMR,
-	NR:     genericNR,
-	Kernel: kernGeneric2x4,
-	Dot:    dotGeneric,
+	Name:       "generic",
+	isa:        isaGeneric,
+	MR:         genericMR,
+	NR:         genericNR,
+	KC:         256,
+	MC:         64,
+	NC:         1024,
+	aKMajor:    true,
+	splitGrain: genericNR,
+	Kernel:     kernGeneric,
+	Dot:        dotGeneric,
 }
-
-// sgemmArchVariants is filled by per-architecture init functions (none yet)
-// with the variants this CPU supports, best last.
-var sgemmArchVariants []SgemmVariant
 
 // sgemmVariants lists every Sgemm variant this CPU can run, generic first
 // and the preferred one last. Tests and benchmarks loop over it.
 func sgemmVariants() []SgemmVariant {
-	return append([]SgemmVariant{sgemmGenericVariant}, sgemmArchVariants...)
+	return append([]SgemmVariant{sgemmGenericVariant}, sgemmArchVariants()...)
 }
 
 var sgemmChoice = sync.OnceValue(func() *SgemmVariant {
 	vs := sgemmVariants()
-	return &vs[len(vs)-1]
+	levels := make([]isa, len(vs))
+	for i, v := range vs {
+		levels[i] = v.isa
+	}
+	return &vs[pickVariant(levels, selectedISA())]
 })
 
 // sgemmSelected is the variant the exported kernels use, chosen once.
 func sgemmSelected() *SgemmVariant { return sgemmChoice() }
 
-// Blocking parameters of the driver, in elements. A KC×MC block of packed A
-// (64 KiB) is meant to stay in L2 while a KC×NR sliver of packed B (4 KiB
-// for NR=4) stays in L1; the KC×NC panel of B (1 MiB) lives in L2/L3.
 const (
-	sgemmKC = 256
-	sgemmMC = 64
-	sgemmNC = 1024
 	// Problems with m*n*k below this run serially even with a pool.
 	sgemmParallelMin = 1 << 16
-	// Up to this many rows, Sgemm uses the matrix-vector path.
+	// Up to this many rows, variants without dotNT use the matrix-vector path.
 	sgemmGemvMaxM = 4
 )
 
@@ -101,17 +132,77 @@ const (
 // Linear weight [out, in] is). When beta is 0, C is only written, so NaNs in
 // it are ignored. The summation order over p is unspecified.
 //
-// Work is split over p's workers by rows of C, or by columns when C has more
-// columns than rows; problems with m*n*k < 65536 run serially. For a given
+// Work is split over p's workers by columns of C, or by rows when C has too
+// few columns; problems with m*n*k < 65536 run serially. For a given
 // variant the result does not depend on the number of workers.
 //
 // It panics on negative sizes, on a leading dimension smaller than the
 // stored row length (or than 1) and on slices too short for their matrices.
 func Sgemm(p *Pool, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	sgemmWith(sgemmSelected(), p, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	sgemmWith(sgemmSelected(), p, transA, transB, m, n, k, alpha, a, lda, bMat{f: b}, ldb, beta, c, ldc)
 }
 
-func checkSgemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+// SgemmB16 is Sgemm with B stored in 16 bits: bfloat16 when bf16 is set,
+// IEEE binary16 otherwise. opB(p, j) is the float32 value of b[p*ldb+j]
+// (or b[j*ldb+p] if transB); the arithmetic is float32 as in Sgemm. B is
+// converted while it is packed or streamed, a panel at a time: the whole
+// matrix is never widened, so a 16-bit Linear weight costs half the memory
+// traffic of a float32 one.
+func SgemmB16(p *Pool, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []uint16, bf16 bool, ldb int, beta float32, c []float32, ldc int) {
+	sgemmWith(sgemmSelected(), p, transA, transB, m, n, k, alpha, a, lda, bMat{h: b, bf16: bf16, half: true}, ldb, beta, c, ldc)
+}
+
+// bMat is the B operand: float32, or 16-bit floats widened on the fly.
+type bMat struct {
+	f    []float32
+	h    []uint16
+	bf16 bool // h holds bfloat16 (else binary16)
+	half bool // use h
+}
+
+func (b bMat) len() int {
+	if b.half {
+		return len(b.h)
+	}
+	return len(b.f)
+}
+
+func (b bMat) from(off int) bMat {
+	if b.half {
+		b.h = b.h[off:]
+	} else {
+		b.f = b.f[off:]
+	}
+	return b
+}
+
+// row widens n elements starting at off into dst (float32 B: a copy).
+func (b bMat) row(dst []float32, off, n int) {
+	dst = dst[:n]
+	if !b.half {
+		copy(dst, b.f[off:off+n])
+		return
+	}
+	src := b.h[off : off+n]
+	if b.bf16 {
+		BF16ToF32(dst, src)
+	} else {
+		F16ToF32(dst, src)
+	}
+}
+
+// at is one element as float32.
+func (b bMat) at(i int) float32 {
+	if !b.half {
+		return b.f[i]
+	}
+	if b.bf16 {
+		return math.Float32frombits(uint32(b.h[i]) << 16)
+	}
+	return float16.Frombits(b.h[i]).Float32()
+}
+
+func checkSgemm(transA, transB bool, m, n, k int, a []float32, lda int, b bMat, ldb int, c []float32, ldc int) {
 	const fn = "Sgemm"
 	if m < 0 || n < 0 || k < 0 {
 		panic(errDim(fn, fmt.Sprintf("negative size m=%d n=%d k=%d", m, n, k)))
@@ -137,13 +228,15 @@ func checkSgemm(transA, transB bool, m, n, k int, a []float32, lda int, b []floa
 		return // nothing is read, so short slices are fine
 	}
 	checkLen(fn, "a", a, matLen(aRows, aCols, lda))
-	checkLen(fn, "b", b, matLen(bRows, bCols, ldb))
+	if need := matLen(bRows, bCols, ldb); b.len() < need {
+		panic(errShort(fn, "b", b.len(), need))
+	}
 	checkLen(fn, "c", c, matLen(m, n, ldc))
 }
 
 // sgemmWith is Sgemm with an explicit variant, so tests and benchmarks can
 // run every variant without touching package state.
-func sgemmWith(v *SgemmVariant, p *Pool, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+func sgemmWith(v *SgemmVariant, p *Pool, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b bMat, ldb int, beta float32, c []float32, ldc int) {
 	checkSgemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
 	if m == 0 || n == 0 {
 		return
@@ -156,46 +249,44 @@ func sgemmWith(v *SgemmVariant, p *Pool, transA, transB bool, m, n, k int, alpha
 	if m*n*k < sgemmParallelMin {
 		workers = 1
 	}
-	if m <= sgemmGemvMaxM {
+	// parallel runs fn over [0, tiles) on the pool, or serially.
+	parallel := func(tiles int, fn func(lo, hi int)) {
+		if workers == 1 {
+			fn(0, tiles)
+		} else {
+			p.Parallel(tiles, fn)
+		}
+	}
+	switch {
+	case v.dotNT != nil && !transA && transB && m <= v.dotMaxM:
+		// Dot-product path: split over columns in multiples of 16, so
+		// the 4-row groups of B fall the same way for any split.
+		const grain = 16
+		parallel((n+grain-1)/grain, func(lo, hi int) {
+			j0, j1 := lo*grain, min(hi*grain, n)
+			sgemmDotNT(v, m, j1-j0, k, alpha, a, lda, b.from(j0*ldb), ldb, beta, c[j0:], ldc)
+		})
+	case v.dotNT == nil && m <= sgemmGemvMaxM:
 		// Matrix-vector path: split over columns in multiples of 16.
 		const grain = 16
-		tiles := (n + grain - 1) / grain
-		run := func(lo, hi int) {
+		parallel((n+grain-1)/grain, func(lo, hi int) {
 			j0, j1 := lo*grain, min(hi*grain, n)
 			sgemv(v, transA, transB, m, j1-j0, k, alpha, a, lda, offB(b, transB, j0, ldb), ldb, beta, c[j0:], ldc)
-		}
-		if workers == 1 {
-			run(0, tiles)
-		} else {
-			p.Parallel(tiles, run)
-		}
-		return
-	}
-	// Split the larger of m and n in whole register tiles. Each chunk packs
-	// its own panels; splitting along n avoids every worker packing all of
-	// B, which matters for the wide LM head.
-	if n > m {
-		tiles := (n + v.NR - 1) / v.NR
-		run := func(lo, hi int) {
-			j0, j1 := lo*v.NR, min(hi*v.NR, n)
+		})
+	case n >= 2*v.NR*workers || n >= m:
+		// Split the columns: each worker packs only its part of B (the
+		// wide LM head) and, with A read in place, nothing is packed
+		// twice.
+		g := v.splitGrain
+		parallel((n+g-1)/g, func(lo, hi int) {
+			j0, j1 := lo*g, min(hi*g, n)
 			sgemmSerial(v, transA, transB, m, j1-j0, k, alpha, a, lda, offB(b, transB, j0, ldb), ldb, beta, c[j0:], ldc)
-		}
-		if workers == 1 {
-			run(0, tiles)
-		} else {
-			p.Parallel(tiles, run)
-		}
-		return
-	}
-	tiles := (m + v.MR - 1) / v.MR
-	run := func(lo, hi int) {
-		i0, i1 := lo*v.MR, min(hi*v.MR, m)
-		sgemmSerial(v, transA, transB, i1-i0, n, k, alpha, offA(a, transA, i0, lda), lda, b, ldb, beta, c[i0*ldc:], ldc)
-	}
-	if workers == 1 {
-		run(0, tiles)
-	} else {
-		p.Parallel(tiles, run)
+		})
+	default:
+		parallel((m+v.MR-1)/v.MR, func(lo, hi int) {
+			i0, i1 := lo*v.MR, min(hi*v.MR, m)
+			sgemmSerial(v, transA, transB, i1-i0, n, k, alpha, offA(a, transA, i0, lda), lda, b, ldb, beta, c[i0*ldc:], ldc)
+		})
 	}
 }
 
@@ -208,11 +299,11 @@ func offA(a []float32, transA bool, i0, lda int) []float32 {
 }
 
 // offB returns B starting at column j0 of op(B).
-func offB(b []float32, transB bool, j0, ldb int) []float32 {
+func offB(b bMat, transB bool, j0, ldb int) bMat {
 	if transB {
-		return b[j0*ldb:]
+		return b.from(j0 * ldb)
 	}
-	return b[j0:]
+	return b.from(j0)
 }
 
 // scaleMatrix sets C = beta*C (C = 0 when beta is 0, ignoring NaNs).
@@ -245,15 +336,55 @@ func grow(s []float32, n int) []float32 {
 	return s[:n]
 }
 
-// sgemv handles m ≤ sgemmGemvMaxM: each row of op(A) is copied to a
-// contiguous buffer, then C's row is built from dot products with the rows
-// of a transposed B, or from axpys of the rows of a plain B. Nothing of B is
-// packed, since every element of B is used only m times.
-func sgemv(v *SgemmVariant, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+// sgemmDotNT runs the dot-product kernel over blocks of B rows that stay
+// in cache while every row block of A passes over them, so each row of B
+// is read from memory once.
+func sgemmDotNT(v *SgemmVariant, m, n, k int, alpha float32, a []float32, lda int, b bMat, ldb int, beta float32, c []float32, ldc int) {
+	// About 128 KiB of B per block, a multiple of 4 rows.
+	nbBlk := max(4, (32768/max(k, 1))&^3)
+	var wide []float32 // 16-bit B widened a block at a time, without dotNT16
+	if b.half && v.dotNT16 == nil {
+		buf := sgemmBufs.Get().(*sgemmBuf)
+		defer sgemmBufs.Put(buf)
+		buf.b = grow(buf.b, min(nbBlk, n)*k)
+		wide = buf.b
+	}
+	for j0 := 0; j0 < n; j0 += nbBlk {
+		nb := min(nbBlk, n-j0)
+		bj := b.from(j0 * ldb)
+		bf, ldbf := bj.f, ldb
+		if wide != nil {
+			for j := 0; j < nb; j++ {
+				bj.row(wide[j*k:(j+1)*k], j*ldb, k)
+			}
+			bf, ldbf = wide, k
+		}
+		for i0 := 0; i0 < m; i0 += v.dotMR {
+			mr := min(v.dotMR, m-i0)
+			if b.half && wide == nil {
+				v.dotNT16(mr, nb, k, a[i0*lda:], lda, bj.h, b.bf16, ldb, c[i0*ldc+j0:], ldc, alpha, beta)
+			} else {
+				v.dotNT(mr, nb, k, a[i0*lda:], lda, bf, ldbf, c[i0*ldc+j0:], ldc, alpha, beta)
+			}
+		}
+	}
+}
+
+// sgemv handles m ≤ sgemmGemvMaxM for variants without dotNT: each row of
+// op(A) is copied to a contiguous buffer, then C's row is built from dot
+// products with the rows of a transposed B, or from axpys of the rows of a
+// plain B. Nothing of B is packed, since every element of B is used only m
+// times.
+func sgemv(v *SgemmVariant, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b bMat, ldb int, beta float32, c []float32, ldc int) {
 	buf := sgemmBufs.Get().(*sgemmBuf)
 	defer sgemmBufs.Put(buf)
 	buf.row = grow(buf.row, k)
 	arow := buf.row
+	var brow []float32
+	if b.half {
+		buf.b = grow(buf.b, max(k, n))
+		brow = buf.b
+	}
 	for i := 0; i < m; i++ {
 		if transA {
 			for p := range arow {
@@ -265,7 +396,14 @@ func sgemv(v *SgemmVariant, transA, transB bool, m, n, k int, alpha float32, a [
 		crow := c[i*ldc : i*ldc+n]
 		if transB {
 			for j := range crow {
-				s := v.Dot(arow, b[j*ldb:j*ldb+k])
+				var bj []float32
+				if b.half {
+					bj = brow[:k]
+					b.row(bj, j*ldb, k)
+				} else {
+					bj = b.f[j*ldb : j*ldb+k]
+				}
+				s := v.Dot(arow, bj)
 				if beta == 0 {
 					crow[j] = alpha * s
 				} else {
@@ -278,7 +416,14 @@ func sgemv(v *SgemmVariant, transA, transB bool, m, n, k int, alpha float32, a [
 		acc := buf.t
 		clear(acc)
 		for p, ap := range arow {
-			axpyGeneric(ap, b[p*ldb:p*ldb+n], acc)
+			var bp []float32
+			if b.half {
+				bp = brow[:n]
+				b.row(bp, p*ldb, n)
+			} else {
+				bp = b.f[p*ldb : p*ldb+n]
+			}
+			axpyGeneric(ap, bp, acc)
 		}
 		for j, s := range acc {
 			if beta == 0 {
@@ -294,39 +439,57 @@ func sgemv(v *SgemmVariant, transA, transB bool, m, n, k int, alpha float32, a [
 //
 //	for jc over n in NC:            columns of C and op(B)
 //	  for pc over k in KC:          pack op(B)[pc:pc+KC, jc:jc+NC] in NR slivers
-//	    for ic over m in MC:        pack op(A)[ic:ic+MC, pc:pc+KC] in MR slivers
-//	      for each NR sliver jr, MR sliver ir: t = Kernel(...); C tile (+)= alpha*t
+//	    for ic over m in MC:        A block: read in place, or packed
+//	      for each NR sliver jr, MR sliver ir: C tile = alpha*A·B + beta'*C
 //
-// Edge tiles are computed in full on zero-padded slivers and only their
-// valid part is stored, through the same code as full tiles, so each element
-// of C sees the same arithmetic wherever the tile boundaries fall.
-func sgemmSerial(v *SgemmVariant, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+// where beta' is beta on the first k block and 1 after it. Edge tiles go
+// through the kernel like full ones (it writes only their valid part), so
+// each element of C sees the same arithmetic wherever tile boundaries fall.
+func sgemmSerial(v *SgemmVariant, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b bMat, ldb int, beta float32, c []float32, ldc int) {
 	mr, nr := v.MR, v.NR
-	mcMax := (sgemmMC + mr - 1) / mr * mr
-	ncMax := (min(sgemmNC, n) + nr - 1) / nr * nr
-	kcMax := min(sgemmKC, k)
+	mcMax := (min(v.MC, m) + mr - 1) / mr * mr
+	ncMax := (min(v.NC, n) + nr - 1) / nr * nr
+	kcMax := min(v.KC, k)
+	direct := !transA && !v.aKMajor
 	buf := sgemmBufs.Get().(*sgemmBuf)
 	defer sgemmBufs.Put(buf)
-	buf.a = grow(buf.a, mcMax*kcMax)
 	buf.b = grow(buf.b, ncMax*kcMax)
-	buf.t = grow(buf.t, mr*nr)
-	pa, pb, t := buf.a, buf.b, buf.t
-	for jc := 0; jc < n; jc += sgemmNC {
-		nc := min(sgemmNC, n-jc)
-		for pc := 0; pc < k; pc += sgemmKC {
-			kc := min(sgemmKC, k-pc)
-			packB(pb, transB, b, ldb, pc, jc, kc, nc, nr)
-			first := pc == 0
-			for ic := 0; ic < m; ic += sgemmMC {
-				mc := min(sgemmMC, m-ic)
-				packA(pa, transA, a, lda, ic, pc, mc, kc, mr)
+	if !direct {
+		buf.a = grow(buf.a, mcMax*kcMax)
+	}
+	pa, pb := buf.a, buf.b
+	for jc := 0; jc < n; jc += v.NC {
+		nc := min(v.NC, n-jc)
+		for pc := 0; pc < k; pc += v.KC {
+			kc := min(v.KC, k-pc)
+			packB(v, pb, transB, b, ldb, pc, jc, kc, nc)
+			bet := beta
+			if pc > 0 {
+				bet = 1
+			}
+			for ic := 0; ic < m; ic += v.MC {
+				mc := min(v.MC, m-ic)
+				ab, ldab := pa, kc
+				switch {
+				case direct:
+					ab, ldab = a[ic*lda+pc:], lda
+				case v.aKMajor:
+					packA(pa, transA, a, lda, ic, pc, mc, kc, mr)
+				default:
+					packARows(pa, transA, a, lda, ic, pc, mc, kc)
+				}
 				for jr := 0; jr < nc; jr += nr {
 					bs := pb[jr*kc : jr*kc+kc*nr]
 					nv := min(nr, nc-jr)
 					for ir := 0; ir < mc; ir += mr {
-						v.Kernel(kc, pa[ir*kc:ir*kc+kc*mr], bs, t)
 						mv := min(mr, mc-ir)
-						storeTile(t, nr, c[(ic+ir)*ldc+jc+jr:], ldc, mv, nv, alpha, beta, first)
+						var as []float32
+						if v.aKMajor {
+							as = ab[ir*kc : ir*kc+kc*mr]
+						} else {
+							as = ab[ir*ldab:]
+						}
+						v.Kernel(kc, as, ldab, bs, c[(ic+ir)*ldc+jc+jr:], ldc, mv, nv, alpha, bet)
 					}
 				}
 			}
@@ -334,25 +497,28 @@ func sgemmSerial(v *SgemmVariant, transA, transB bool, m, n, k int, alpha float3
 	}
 }
 
+// kernGeneric is the generic Kernel: the 2×4 product into a register tile,
+// then the merge into C.
+func kernGeneric(kc int, a []float32, _ int, b, c []float32, ldc, mr, nr int, alpha, beta float32) {
+	var t [genericMR * genericNR]float32
+	kernGeneric2x4(kc, a, b, t[:])
+	storeTile(t[:], genericNR, c, ldc, mr, nr, alpha, beta)
+}
+
 // storeTile merges the mv×nv valid part of the tile t (row stride nr) into
-// C: C = alpha*t + beta*C on the first k block, C += alpha*t after it.
-func storeTile(t []float32, nr int, c []float32, ldc, mv, nv int, alpha, beta float32, first bool) {
+// C: C = alpha*t + beta*C, or C = alpha*t when beta is 0.
+func storeTile(t []float32, nr int, c []float32, ldc, mv, nv int, alpha, beta float32) {
 	for i := 0; i < mv; i++ {
 		ti := t[i*nr : i*nr+nv]
 		ci := c[i*ldc : i*ldc+nv]
-		switch {
-		case !first:
-			for j, x := range ti {
-				ci[j] += alpha * x
-			}
-		case beta == 0:
+		if beta == 0 {
 			for j, x := range ti {
 				ci[j] = alpha * x
 			}
-		default:
-			for j, x := range ti {
-				ci[j] = alpha*x + beta*ci[j]
-			}
+			continue
+		}
+		for j, x := range ti {
+			ci[j] = alpha*x + beta*ci[j]
 		}
 	}
 }
@@ -388,25 +554,70 @@ func packA(dst []float32, transA bool, a []float32, lda, ic, pc, mc, kc, mr int)
 	}
 }
 
-// packB copies op(B)[pc:pc+kc, jc:jc+nc] into slivers of nr columns:
-// dst[s*kc*nr + p*nr + j] = opB(pc+p, jc+s*nr+j), zero past column nc.
-func packB(dst []float32, transB bool, b []float32, ldb, pc, jc, kc, nc, nr int) {
+// packARows copies op(A)[ic:ic+mc, pc:pc+kc] row by row: dst[i*kc+p] =
+// opA(ic+i, pc+p), for kernels that read A in rows.
+func packARows(dst []float32, transA bool, a []float32, lda, ic, pc, mc, kc int) {
+	if !transA {
+		for i := 0; i < mc; i++ {
+			copy(dst[i*kc:i*kc+kc], a[(ic+i)*lda+pc:])
+		}
+		return
+	}
+	// opA(i, p) = a[p*lda+i]: a transpose, 4 columns of dst at a time.
+	for p := 0; p < kc; p++ {
+		src := a[(pc+p)*lda+ic : (pc+p)*lda+ic+mc]
+		for i, x := range src {
+			dst[i*kc+p] = x
+		}
+	}
+}
+
+// packB copies op(B)[pc:pc+kc, jc:jc+nc] into slivers of NR columns:
+// dst[s*kc*NR + p*NR + j] = opB(pc+p, jc+s*NR+j), zero past column nc.
+func packB(v *SgemmVariant, dst []float32, transB bool, b bMat, ldb, pc, jc, kc, nc int) {
+	nr := v.NR
 	for s := 0; s*nr < nc; s++ {
 		d := dst[s*kc*nr : (s+1)*kc*nr]
 		cols := min(nr, nc-s*nr)
 		j0 := jc + s*nr
 		if !transB {
 			for p := 0; p < kc; p++ {
-				src := b[(pc+p)*ldb+j0 : (pc+p)*ldb+j0+cols]
 				dp := d[p*nr : p*nr+nr]
-				copy(dp, src)
+				off := (pc+p)*ldb + j0
+				if b.half {
+					if v.cvt16 != nil {
+						v.cvt16(dp[:cols], b.h[off:off+cols], b.bf16)
+					} else {
+						b.row(dp, off, cols)
+					}
+				} else {
+					copy(dp, b.f[off:off+cols])
+				}
 				clear(dp[cols:])
 			}
 			continue
 		}
 		// opB(p, j) = b[j*ldb+p]: row j of the stored B is contiguous in p.
+		if cols == nr {
+			off := j0*ldb + pc
+			if b.half && v.packBT16 != nil {
+				v.packBT16(d, b.h[off:], b.bf16, ldb, kc)
+				continue
+			}
+			if !b.half && v.packBT != nil {
+				v.packBT(d, b.f[off:], ldb, kc)
+				continue
+			}
+		}
 		for j := 0; j < cols; j++ {
-			src := b[(j0+j)*ldb+pc : (j0+j)*ldb+pc+kc]
+			off := (j0+j)*ldb + pc
+			if b.half {
+				for p := 0; p < kc; p++ {
+					d[p*nr+j] = b.at(off + p)
+				}
+				continue
+			}
+			src := b.f[off : off+kc]
 			for p, x := range src {
 				d[p*nr+j] = x
 			}

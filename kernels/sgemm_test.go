@@ -188,7 +188,7 @@ func TestSgemm(t *testing.T) {
 				a, lda, b, ldb, cFull, c, ldc := sgemmInputs(r, tc)
 				cBefore := append([]float32(nil), c...)
 				want, tol := sgemmRef(tc, a, lda, b, ldb, c, ldc)
-				sgemmWith(&v, nil, tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, tc.beta, c, ldc)
+				sgemmWith(&v, nil, tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, a, lda, bMat{f: b}, ldb, tc.beta, c, ldc)
 				if t.Failed() {
 					return
 				}
@@ -233,13 +233,13 @@ func TestSgemmPool(t *testing.T) {
 			r := newRand(3)
 			a, lda, b, ldb, _, c0, ldc := sgemmInputs(r, tc)
 			serial := append([]float32(nil), c0...)
-			sgemmWith(&v, nil, tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, tc.beta, serial, ldc)
+			sgemmWith(&v, nil, tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, a, lda, bMat{f: b}, ldb, tc.beta, serial, ldc)
 			for _, w := range []int{1, 2, 3} {
 				p := NewPool(w)
 				// Several rounds so that workers are idle and take chunks.
 				for round := 0; round < 3; round++ {
 					c := append([]float32(nil), c0...)
-					sgemmWith(&v, p, tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, tc.beta, c, ldc)
+					sgemmWith(&v, p, tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, a, lda, bMat{f: b}, ldb, tc.beta, c, ldc)
 					for i := range c {
 						if math.Float32bits(c[i]) != math.Float32bits(serial[i]) {
 							t.Fatalf("%s %v workers=%d: c[%d]=%v, serial %v", v.Name, tc, w, i, c[i], serial[i])
@@ -269,8 +269,8 @@ func TestSgemmVariants(t *testing.T) {
 			a, lda, b, ldb, _, c0, ldc := sgemmInputs(r, tc)
 			want := append([]float32(nil), c0...)
 			got := append([]float32(nil), c0...)
-			sgemmWith(&generic, nil, tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, tc.beta, want, ldc)
-			sgemmWith(&v, nil, tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, tc.beta, got, ldc)
+			sgemmWith(&generic, nil, tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, a, lda, bMat{f: b}, ldb, tc.beta, want, ldc)
+			sgemmWith(&v, nil, tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, a, lda, bMat{f: b}, ldb, tc.beta, got, ldc)
 			// Different kernels may sum in a different order: allow the
 			// same k-scaled bound as the float64 comparison, twice.
 			compare(t, v.Name+" "+tc.String(), got, to64(want), 2*float64(tc.k+3)/(1<<23), 2*float64(tc.k+3)/(1<<23))
@@ -331,7 +331,7 @@ func BenchmarkSgemm(b *testing.B) {
 					p := NewPool(threads)
 					defer p.Close()
 					for b.Loop() {
-						sgemmWith(&v, p, false, s.transB, s.m, s.n, s.k, 1, a, s.k, w, ldb, 0, c, s.n)
+						sgemmWith(&v, p, false, s.transB, s.m, s.n, s.k, 1, a, s.k, bMat{f: w}, ldb, 0, c, s.n)
 					}
 					flops := 2 * float64(s.m) * float64(s.n) * float64(s.k)
 					b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")

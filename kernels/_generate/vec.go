@@ -1,0 +1,4 @@
+package main
+
+func genVec512() {}
+func genVec256() {}
