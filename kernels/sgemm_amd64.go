@@ -14,8 +14,8 @@ import "slices"
 // value per k step; a 48-column sliver of B at KC=192 is 36 KiB (L1), an
 // MC×KC block of A 150 KiB (L2). AVX2, 6×16: 12 YMM accumulators.
 const (
-	avx512MR, avx512NR    = 8, 48
-	avx2MR, avx2NR        = 6, 16
+	avx512MR, avx512NR     = 8, 48
+	avx2MR, avx2NR         = 6, 16
 	avx512DotMR, avx2DotMR = 4, 3
 )
 
@@ -31,7 +31,7 @@ func sgemmArchVariants() []SgemmVariant {
 			packBT:     packBTAVX2,
 			dotNT:      dotNTAVX2,
 			dotMR:      avx2DotMR, dotMaxM: 24,
-			Dot:        dotGeneric,
+			Dot: dotGeneric,
 		})
 	}
 	if slices.Contains(have, isaAVX512) {
@@ -46,7 +46,7 @@ func sgemmArchVariants() []SgemmVariant {
 			dotNT:      dotNTAVX512,
 			dotNT16:    dotNT16AVX512,
 			dotMR:      avx512DotMR, dotMaxM: 32,
-			Dot:        dotGeneric,
+			Dot: dotGeneric,
 		})
 	}
 	return vs

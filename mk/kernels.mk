@@ -1,15 +1,65 @@
 # Kernel-specific targets (assembly generation, cross-architecture runs,
 # benchmarks against OpenBLAS), included by the Makefile.
+#
+#   make generate          regenerate the avo assembly (kernels/_generate)
+#   make check-generated   regenerate and fail if the committed files differ
+#   make test-arm64        kernels + tensor under qemu-aarch64, several CPU models
+#   make test-amd64-qemu   kernels under qemu-x86_64 (AVX2 and no-SIMD paths)
+#   make bench-compare     sgemm GFLOP/s: gitcap vs OpenBLAS (numpy) vs gonum
+#   make bench-kernels     the Variant/Shape micro-benchmarks of package kernels
 
 QEMU_ARM64_CPUS ?= cortex-a53 neoverse-n1 max
+QEMU_AMD64_CPUS ?= Haswell-v4 qemu64
+GENERATED_ASM   := kernels/zavx512_amd64.s kernels/zavx512_amd64.go kernels/zavx2_amd64.s kernels/zavx2_amd64.go
+# bench-compare: repetitions, thread counts, shapes (empty: the git-base set).
+BENCH_REPS    ?= 5
+BENCH_THREADS ?= 1,2
+BENCH_SHAPES  ?=
+# OpenBLAS takes its core type from the environment; `make bench-compare
+# OPENBLAS_CORETYPE=` (empty) lets it detect the CPU itself.
+ifdef OPENBLAS_CORETYPE
+  OPENBLAS_ENV := OPENBLAS_CORETYPE=$(OPENBLAS_CORETYPE)
+else
+  OPENBLAS_ENV := env -u OPENBLAS_CORETYPE
+endif
 
-.PHONY: ci-kernels test-arm64
+.PHONY: ci-kernels generate check-generated test-arm64 test-amd64-qemu qemu-user bench-compare bench-kernels
 
 # What .ci/run adds to `make test` for the kernels.
-ci-kernels: test-arm64
+ci-kernels: check-generated test-amd64-qemu test-arm64
+
+generate:
+	$(GO) generate ./kernels
+
+# Regenerating must reproduce the committed assembly byte for byte.
+check-generated: generate
+	@git diff --exit-code -- $(GENERATED_ASM) || { echo "generated assembly is stale: run make generate and commit"; exit 1; }
+
+qemu-user:
+	@command -v qemu-aarch64-static >/dev/null && command -v qemu-x86_64-static >/dev/null || \
+		{ apt-get update -qq && apt-get install -y -qq qemu-user-static >/dev/null; }
 
 # arm64 under user-mode qemu, on several CPU models (installs qemu if needed).
-test-arm64:
-	@command -v qemu-aarch64-static >/dev/null || { apt-get update -qq && apt-get install -y -qq qemu-user-static >/dev/null; }
+# The test binaries are built once and run on each model.
+test-arm64: qemu-user
 	@for c in $(QEMU_ARM64_CPUS); do echo "arm64 QEMU_CPU=$$c"; \
 		GOARCH=arm64 QEMU_CPU=$$c $(GO) test -count=1 -short -exec qemu-aarch64-static ./kernels/... ./tensor/... || exit 1; done
+	@echo "arm64 purego QEMU_CPU=cortex-a53"; \
+		GOARCH=arm64 QEMU_CPU=cortex-a53 $(GO) test -count=1 -short -tags purego -exec qemu-aarch64-static ./kernels/...
+
+# The amd64 AVX2 and generic paths under qemu-x86_64, which has no AVX-512:
+# Haswell-v4 selects avx2, qemu64 (no AVX) only generic.
+test-amd64-qemu: qemu-user
+	@for c in $(QEMU_AMD64_CPUS); do echo "amd64 QEMU_CPU=$$c"; \
+		out=$$(QEMU_CPU=$$c $(GO) test -count=1 -short -exec qemu-x86_64-static ./kernels/... 2>&1); rc=$$?; \
+		echo "$$out" | grep -v "TCG doesn't support"; test $$rc -eq 0 || exit 1; done
+
+# OpenBLAS through Debian's numpy (installed if missing) beside gonum and
+# gitcap, interleaved in one run; one line per shape and thread count.
+bench-compare:
+	@/usr/bin/python3 -c 'import numpy' 2>/dev/null && ls /usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas* >/dev/null 2>&1 || \
+		{ apt-get update -qq && apt-get install -y -qq python3-numpy libopenblas0-pthread >/dev/null; }
+	$(OPENBLAS_ENV) $(GO) run ./bench/sgemmcompare -reps $(BENCH_REPS) -threads $(BENCH_THREADS) $(if $(BENCH_SHAPES),-shapes $(BENCH_SHAPES))
+
+bench-kernels:
+	$(GO) test -run '^$$' -bench . -benchtime=200ms ./kernels/
