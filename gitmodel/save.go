@@ -1,6 +1,7 @@
 package gitmodel
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -27,31 +28,71 @@ func (m *Model) SaveWeights(path string) error {
 	return safetensors.WriteFile(path, ts, map[string]string{"format": "pt"})
 }
 
-// WriteFileAtomic writes data to path through a temporary file in the same
-// folder and a rename, so readers never see a half-written file.
-func WriteFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+// AtomicFile is a file written under a temporary name in the destination
+// folder and renamed into place by Commit, so readers never see it half
+// written and an interrupted run leaves the previous file untouched.
+type AtomicFile struct {
+	*bufio.Writer
+	f    *os.File
+	path string
+	done bool
+}
+
+// CreateAtomic starts writing path.
+func CreateAtomic(path string) (*AtomicFile, error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	_, err = tmp.Write(data)
+	return &AtomicFile{Writer: bufio.NewWriter(f), f: f, path: path}, nil
+}
+
+// Commit flushes, syncs and renames the file into place (mode 0644).
+func (a *AtomicFile) Commit() error {
+	if a.done {
+		return nil
+	}
+	a.done = true
+	err := a.Flush()
 	if err == nil {
-		err = tmp.Sync()
+		err = a.f.Sync()
 	}
-	if cerr := tmp.Close(); err == nil {
+	if cerr := a.f.Close(); err == nil {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Chmod(tmp.Name(), 0o644)
+		err = os.Chmod(a.f.Name(), 0o644)
 	}
 	if err == nil {
-		err = os.Rename(tmp.Name(), path)
+		err = os.Rename(a.f.Name(), a.path)
 	}
 	if err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("%s: %w", path, err)
+		os.Remove(a.f.Name())
+		return fmt.Errorf("%s: %w", a.path, err)
 	}
 	return nil
+}
+
+// Abort discards what was written (a no-op after Commit).
+func (a *AtomicFile) Abort() {
+	if !a.done {
+		a.done = true
+		a.f.Close()
+		os.Remove(a.f.Name())
+	}
+}
+
+// WriteFileAtomic writes data to path through an AtomicFile.
+func WriteFileAtomic(path string, data []byte) error {
+	a, err := CreateAtomic(path)
+	if err != nil {
+		return err
+	}
+	if _, err := a.Write(data); err != nil {
+		a.Abort()
+		return err
+	}
+	return a.Commit()
 }
 
 // SaveConfig writes config.json (every field, defaults included, which

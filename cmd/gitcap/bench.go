@@ -4,9 +4,12 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sort"
+	"syscall"
 	"time"
 
 	"github.com/gitcap/gitcap/gitmodel"
+	"github.com/gitcap/gitcap/gitmodel/training"
+	"github.com/gitcap/gitcap/nn"
 	"github.com/urfave/cli/v2"
 )
 
@@ -27,6 +30,21 @@ func benchCommand() *cli.Command {
 				boolFlag("quiet", true, "no progress bar"),
 			),
 			Action: runBenchCaption,
+		}, {
+			Name:  "train",
+			Usage: "time training steps (forward + backward + AdamW) on random data",
+			Description: "LoRA r=4 on the default targets (or --full_finetune); prints one line per step,\n" +
+				"then: train_step batch=B tokens=T threads=N step_ms=<median> peak_rss_mb=<peak resident memory>",
+			Flags: append(modelFlags(),
+				intFlag("batch_size", 4, "images per step"),
+				intFlag("text_len", 32, "text tokens per caption"),
+				intFlag("steps", 4, "timed steps (after one warm-up)"),
+				boolFlag("gradient_checkpointing", false, "recompute layers in backward"),
+				boolFlag("full_finetune", false, "train every parameter"),
+				intFlag("lora_bits", 16, "base weight precision (only 16 for now)"),
+				boolFlag("quiet", true, "no progress bar"),
+			),
+			Action: runBenchTrain,
 		}},
 	}
 }
@@ -84,4 +102,72 @@ func median(x []float64) float64 {
 	} else {
 		return (s[n/2-1] + s[n/2]) / 2
 	}
+}
+
+func runBenchTrain(c *cli.Context) error {
+	if c.Int("lora_bits") != 16 {
+		return cli.Exit("bench train: --lora_bits other than 16 is not implemented yet", 2)
+	}
+	pool := newPool(c)
+	defer pool.Close()
+	full := c.Bool("full_finetune")
+	cp, err := gitmodel.LoadCaptionerWith(c.Context, c.String("model_path"), c.String("model_id"), hubResolver(c), pool, gitmodel.LoadOptions{Writable: full})
+	if err != nil {
+		return err
+	}
+	defer cp.Close()
+	m := cp.Model
+	b, t, steps := c.Int("batch_size"), c.Int("text_len"), c.Int("steps")
+	if b < 1 || t < 2 || steps < 1 || t > m.Config.MaxPositionEmbeddings {
+		return cli.Exit("bench train: need --batch_size ≥ 1, 2 ≤ --text_len ≤ max_position_embeddings, --steps ≥ 1", 2)
+	}
+	trainable := m.Params
+	if !full {
+		acfg := &nn.AdapterConfig{PeftType: "LORA", R: 4, LoraAlpha: 4, LoraDropout: 0.25, TargetModules: nn.TargetModules{Names: training.DefaultTargets}}
+		if _, err := m.AddLoRA(acfg, rand.New(rand.NewPCG(1, 1))); err != nil {
+			return err
+		}
+		trainable = m.LoRAParams()
+	}
+	tr := gitmodel.NewTrainer(m, trainable, 0.01, 1)
+	tr.Checkpoint, tr.Dropout = c.Bool("gradient_checkpointing"), true
+	rng := rand.New(rand.NewPCG(3, 4))
+	v := m.Config.Vision
+	batch := gitmodel.Batch{B: b, T: t, Pixels: make([]float32, b*v.NumChannels*v.ImageSize*v.ImageSize)}
+	for i := range batch.Pixels {
+		batch.Pixels[i] = float32(rng.NormFloat64())
+	}
+	for i := 0; i < b*t; i++ {
+		id := rng.IntN(m.Config.VocabSize)
+		if i%t == 0 {
+			id = m.Config.BosTokenID
+		}
+		batch.IDs = append(batch.IDs, id)
+		batch.Labels = append(batch.Labels, id)
+	}
+	var times []float64
+	for s := 0; s <= steps; s++ {
+		start := time.Now()
+		if _, _, err := tr.Accumulate(batch, 1); err != nil {
+			return err
+		}
+		tr.Update(1e-4, 1)
+		d := ms(time.Since(start))
+		if s > 0 {
+			times = append(times, d)
+			fmt.Fprintf(c.App.ErrWriter, "step %d: %.0f ms\n", s, d)
+		}
+	}
+	fmt.Fprintf(c.App.Writer, "train_step batch=%d tokens=%d threads=%d step_ms=%.0f peak_rss_mb=%.0f\n",
+		b, t, pool.Workers(), median(times), peakRSSMB())
+	return nil
+}
+
+// peakRSSMB is the process's peak resident set size (getrusage ru_maxrss, in KiB on Linux).
+func peakRSSMB() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return float64(ru.Maxrss) / 1024
 }

@@ -350,43 +350,17 @@ func writeJSONLine(w io.Writer, v any) error {
 func openOutput(path string, stdout io.Writer) (io.Writer, func(bool) error, error) {
 	if path == "" {
 		bw := bufio.NewWriter(stdout)
-		return bw, func(ok bool) error {
-			return bw.Flush()
-		}, nil
+		return bw, func(bool) error { return bw.Flush() }, nil
 	}
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	a, err := gitmodel.CreateAtomic(path)
 	if err != nil {
 		return nil, nil, err
 	}
-	bw := bufio.NewWriter(tmp)
-	done := false
-	return bw, func(ok bool) error {
-		if done {
+	return a, func(ok bool) error {
+		if !ok {
+			a.Abort()
 			return nil
 		}
-		done = true
-		if !ok {
-			tmp.Close()
-			return os.Remove(tmp.Name())
-		}
-		err := bw.Flush()
-		if err == nil {
-			err = tmp.Sync()
-		}
-		if cerr := tmp.Close(); err == nil {
-			err = cerr
-		}
-		if err == nil {
-			err = os.Chmod(tmp.Name(), 0o644)
-		}
-		if err == nil {
-			err = os.Rename(tmp.Name(), path)
-		}
-		if err != nil {
-			os.Remove(tmp.Name())
-			return fmt.Errorf("%s: %w", path, err)
-		}
-		return nil
+		return a.Commit()
 	}, nil
 }

@@ -271,6 +271,12 @@ func TestInitThenCaption(t *testing.T) {
 	if code != 0 || !regexp.MustCompile(`^caption batch=2 threads=1 encoder_ms=[0-9.]+ per_token_ms=[0-9.]+ total_ms=[0-9.]+ images_per_s=[0-9.]+\n$`).MatchString(stdout) {
 		t.Errorf("bench: exit %d: %q %s", code, stdout, errs)
 	}
+	for _, extra := range [][]string{nil, {"--gradient_checkpointing"}, {"--full_finetune"}} {
+		stdout, errs, code = gitcap(t, append([]string{"bench", "train", "--model_path", a, "--batch_size", "2", "--text_len", "8", "--steps", "1"}, extra...)...)
+		if code != 0 || !regexp.MustCompile(`^train_step batch=2 tokens=8 threads=[0-9]+ step_ms=[0-9]+ peak_rss_mb=[0-9]+\n$`).MatchString(stdout) {
+			t.Errorf("bench train %v: exit %d: %q %s", extra, code, stdout, errs)
+		}
+	}
 }
 
 // truncatedJPEG encodes a small picture and cuts it in half.
