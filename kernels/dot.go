@@ -19,7 +19,7 @@ func Dot(x, y []float32) float32 {
 	if len(x) != len(y) {
 		panic(errLen("Dot", "len(x)", len(x), "len(y)", len(y)))
 	}
-	return sgemmSelected().Dot(x, y)
+	return vecSelected().dot(x, y)
 }
 
 // dotGeneric is the pure-Go Dot, always compiled.
@@ -55,7 +55,7 @@ func Axpy(alpha float32, x, y []float32) {
 	if len(x) != len(y) {
 		panic(errLen("Axpy", "len(x)", len(x), "len(y)", len(y)))
 	}
-	axpyGeneric(alpha, x, y)
+	vecSelected().axpy(alpha, x, y)
 }
 
 func axpyGeneric(alpha float32, x, y []float32) {

@@ -17,6 +17,10 @@ import "math"
 // negative x. out may be x itself. It panics if len(out) < len(x).
 func Gelu(out, x []float32) {
 	checkLen("Gelu", "out", out, len(x))
+	vecSelected().gelu(out[:len(x)], x)
+}
+
+func geluGeneric(out, x []float32) {
 	out = out[:len(x)]
 	for i, v := range x {
 		f := float64(v)
@@ -58,6 +62,10 @@ const quickGeluAlpha = 1.702
 // out may be x itself. It panics if len(out) < len(x).
 func QuickGelu(out, x []float32) {
 	checkLen("QuickGelu", "out", out, len(x))
+	vecSelected().quickGelu(out[:len(x)], x)
+}
+
+func quickGeluGeneric(out, x []float32) {
 	out = out[:len(x)]
 	for i, v := range x {
 		f := float64(v)

@@ -32,40 +32,58 @@ func LayerNorm(out, mean, rstd, x, w, b []float32, n, c int, eps float32) {
 	if b != nil {
 		checkLen(fn, "b", b, c)
 	}
+	layerNormWith(vecSelected(), out, mean, rstd, x, w, b, n, c, eps)
+}
+
+// layerNormWith is LayerNorm (arguments checked) with an explicit variant.
+func layerNormWith(v *vecVariant, out, mean, rstd, x, w, b []float32, n, c int, eps float32) {
 	for i := 0; i < n; i++ {
-		xr := x[i*c : (i+1)*c]
-		var s float64
-		for _, v := range xr {
-			s += float64(v)
+		xr, or := x[i*c:(i+1)*c], out[i*c:(i+1)*c]
+		var m, r float64
+		if w != nil && b != nil {
+			m, r = v.layerNormRow(or, xr, w[:c], b[:c], eps)
+		} else {
+			m, r = layerNormRowGeneric(or, xr, w, b, eps)
 		}
-		m := s / float64(c)
-		var ss float64
-		for _, v := range xr {
-			d := float64(v) - m
-			ss += d * d
-		}
-		r := 1 / math.Sqrt(ss/float64(c)+float64(eps))
 		if mean != nil {
 			mean[i] = float32(m)
 		}
 		if rstd != nil {
 			rstd[i] = float32(r)
 		}
-		// Per element in float64 too: with a row mean far from zero
-		// against its spread, x−mean in float32 would lose digits (an
-		// error of ulp(mean)·rstd, 3e-6 on a test row with std 0.03).
-		or := out[i*c : (i+1)*c]
-		for j, v := range xr {
-			y := (float64(v) - m) * r
-			if w != nil {
-				y *= float64(w[j])
-			}
-			if b != nil {
-				y += float64(b[j])
-			}
-			or[j] = float32(y)
-		}
 	}
+}
+
+// layerNormRowGeneric normalizes one row in float64 (w, b may be nil) and
+// returns its mean and 1/std.
+func layerNormRowGeneric(or, xr, w, b []float32, eps float32) (mean, rstd float64) {
+	c := len(xr)
+	var s float64
+	for _, v := range xr {
+		s += float64(v)
+	}
+	m := s / float64(c)
+	var ss float64
+	for _, v := range xr {
+		d := float64(v) - m
+		ss += d * d
+	}
+	r := 1 / math.Sqrt(ss/float64(c)+float64(eps))
+	// Per element in float64 too: with a row mean far from zero against
+	// its spread, x−mean in float32 would lose digits (an error of
+	// ulp(mean)·rstd, 3e-6 on a test row with std 0.03).
+	or = or[:c]
+	for j, v := range xr {
+		y := (float64(v) - m) * r
+		if w != nil {
+			y *= float64(w[j])
+		}
+		if b != nil {
+			y += float64(b[j])
+		}
+		or[j] = float32(y)
+	}
+	return m, r
 }
 
 func checkLayerNorm(fn string, n, c int, x, w, mean, rstd []float32) {

@@ -87,6 +87,20 @@ func TestLayerNorm(t *testing.T) {
 					compare(t, name+" mean", mean, wantMean, 1e-7, 1e-7)
 					compare(t, name+" rstd", rstd, wantRstd, 0, 1e-6)
 					compare(t, name+" out", out, want, 1e-6*maxAbs64(want), 1e-6)
+					// Every variant (all keep the statistics and the map in
+					// float64), on guarded slices.
+					for _, v := range vecVariants() {
+						fo, o := guarded(n*c, nil)
+						fm, mn := guarded(n, nil)
+						fr, rs := guarded(n, nil)
+						layerNormWith(&v, o, mn, rs, x, w, b, n, c, eps)
+						checkGuards(t, v.name+" "+name+" out", fo)
+						checkGuards(t, v.name+" "+name+" mean", fm)
+						checkGuards(t, v.name+" "+name+" rstd", fr)
+						compare(t, v.name+" "+name+" mean", mn, wantMean, 1e-7, 1e-7)
+						compare(t, v.name+" "+name+" rstd", rs, wantRstd, 0, 1e-6)
+						compare(t, v.name+" "+name+" out", o, want, 1e-6*maxAbs64(want), 1e-6)
+					}
 					// In place, without saving statistics.
 					LayerNorm(x, nil, nil, x, w, b, n, c, eps)
 					compare(t, name+" in place", x, want, 1e-6*maxAbs64(want), 1e-6)

@@ -35,30 +35,36 @@ func Softmax(out, x []float32, rows, cols int) {
 	checkRowsCols(fn, rows, cols)
 	checkLen(fn, "x", x, rows*cols)
 	checkLen(fn, "out", out, rows*cols)
+	v := vecSelected()
 	for r := 0; r < rows; r++ {
-		xr := x[r*cols : (r+1)*cols]
-		or := out[r*cols : (r+1)*cols]
-		mx := float32(math.Inf(-1))
-		for _, v := range xr {
-			if v > mx {
-				mx = v
-			}
+		v.softmaxRow(out[r*cols:(r+1)*cols], x[r*cols:(r+1)*cols])
+	}
+}
+
+// softmaxRowGeneric is the reference softmax of one row: exp in float64,
+// a float64 sum, one rounding per element.
+func softmaxRowGeneric(or, xr []float32) {
+	or = or[:len(xr)]
+	mx := float32(math.Inf(-1))
+	for _, v := range xr {
+		if v > mx {
+			mx = v
 		}
-		if math.IsInf(float64(mx), -1) {
-			clear(or)
-			continue
-		}
-		m := float64(mx)
-		var sum float64
-		for j, v := range xr {
-			e := math.Exp(float64(v) - m)
-			or[j] = float32(e)
-			sum += e
-		}
-		inv := 1 / sum
-		for j, e := range or {
-			or[j] = float32(float64(e) * inv)
-		}
+	}
+	if math.IsInf(float64(mx), -1) {
+		clear(or)
+		return
+	}
+	m := float64(mx)
+	var sum float64
+	for j, v := range xr {
+		e := math.Exp(float64(v) - m)
+		or[j] = float32(e)
+		sum += e
+	}
+	inv := 1 / sum
+	for j, e := range or {
+		or[j] = float32(float64(e) * inv)
 	}
 }
 

@@ -80,3 +80,53 @@ func dotNTAVX2M3N4(k int, a *float32, lda int, b *float32, ldb int, nb int, c *f
 //
 //go:noescape
 func dotNTAVX2M3N1(k int, a *float32, lda int, b *float32, ldb int, nb int, c *float32, ldc int, alpha float32, beta float32)
+
+// dotAVX2 returns Σ x[i]·y[i] over n elements; n a multiple of 8.
+//
+//go:noescape
+func dotAVX2(x *float32, y *float32, n int) float32
+
+// axpyAVX2 adds alpha·x[i] to y[i] for n elements; n a multiple of 8.
+//
+//go:noescape
+func axpyAVX2(alpha float32, x *float32, y *float32, n int)
+
+// maxAVX2 returns the largest of n ≥ 1 elements; n a multiple of 8.
+//
+//go:noescape
+func maxAVX2(x *float32, n int) float32
+
+// expSubAVX2 sets out[i] = exp(x[i]-m) for n elements and returns their sum; n a multiple of 8.
+//
+//go:noescape
+func expSubAVX2(out *float32, x *float32, n int, m float32) float32
+
+// scaleAVX2 multiplies n elements of x by s; n a multiple of 8.
+//
+//go:noescape
+func scaleAVX2(x *float32, n int, s float32)
+
+// quickGeluAVX2 sets out[i] = x[i]/(1+exp(-1.702·x[i])) for n elements; n a multiple of 8.
+//
+//go:noescape
+func quickGeluAVX2(out *float32, x *float32, n int)
+
+// geluAVX2 sets out[i] = x[i]·Φ(x[i]) (exact GELU through erfc) for n elements; n a multiple of 8.
+//
+//go:noescape
+func geluAVX2(out *float32, x *float32, n int)
+
+// sumF64AVX2 returns Σ float64(x[i]) over n elements; n a multiple of 4.
+//
+//go:noescape
+func sumF64AVX2(x *float32, n int) float64
+
+// sumSqDevF64AVX2 returns Σ (float64(x[i])-mean)² over n elements; n a multiple of 4.
+//
+//go:noescape
+func sumSqDevF64AVX2(x *float32, n int, mean float64) float64
+
+// lnApplyAVX2 sets out[i] = float32((x[i]-mean)·rstd·w[i] + b[i]) in float64 for n elements; n a multiple of 4.
+//
+//go:noescape
+func lnApplyAVX2(out *float32, x *float32, w *float32, b *float32, n int, mean float64, rstd float64)

@@ -1599,3 +1599,886 @@ next:
 	JNZ  group
 	VZEROUPPER
 	RET
+
+// func dotAVX2(x *float32, y *float32, n int) float32
+// Requires: AVX, FMA3
+TEXT ·dotAVX2(SB), NOSPLIT, $0-28
+	MOVQ   x+0(FP), AX
+	MOVQ   y+8(FP), CX
+	MOVQ   n+16(FP), DX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   DX, BX
+	SHRQ   $0x05, BX
+	JZ     single
+
+loop4:
+	VMOVUPS     (AX), Y4
+	VFMADD231PS (CX), Y4, Y0
+	VMOVUPS     32(AX), Y4
+	VFMADD231PS 32(CX), Y4, Y1
+	VMOVUPS     64(AX), Y4
+	VFMADD231PS 64(CX), Y4, Y2
+	VMOVUPS     96(AX), Y4
+	VFMADD231PS 96(CX), Y4, Y3
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	DECQ        BX
+	JNZ         loop4
+
+single:
+	MOVQ DX, BX
+	SHRQ $0x03, BX
+	ANDQ $0x00000003, BX
+	JZ   tail
+
+loop1:
+	VMOVUPS     (AX), Y4
+	VFMADD231PS (CX), Y4, Y0
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	DECQ        BX
+	JNZ         loop1
+
+tail:
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y3, Y2, Y2
+	VADDPS       Y2, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X1
+	VHADDPS      X1, X1, X1
+	VHADDPS      X1, X1, X0
+	VMOVSS       X0, ret+24(FP)
+	VZEROUPPER
+	RET
+
+// func axpyAVX2(alpha float32, x *float32, y *float32, n int)
+// Requires: AVX, AVX2, FMA3
+TEXT ·axpyAVX2(SB), NOSPLIT, $0-32
+	VMOVSS       alpha+0(FP), X0
+	VBROADCASTSS X0, Y0
+	MOVQ         x+8(FP), AX
+	MOVQ         y+16(FP), CX
+	MOVQ         n+24(FP), DX
+	MOVQ         DX, BX
+	SHRQ         $0x05, BX
+	JZ           single
+
+loop4:
+	VMOVUPS     (CX), Y1
+	VFMADD231PS (AX), Y0, Y1
+	VMOVUPS     Y1, (CX)
+	VMOVUPS     32(CX), Y1
+	VFMADD231PS 32(AX), Y0, Y1
+	VMOVUPS     Y1, 32(CX)
+	VMOVUPS     64(CX), Y1
+	VFMADD231PS 64(AX), Y0, Y1
+	VMOVUPS     Y1, 64(CX)
+	VMOVUPS     96(CX), Y1
+	VFMADD231PS 96(AX), Y0, Y1
+	VMOVUPS     Y1, 96(CX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	DECQ        BX
+	JNZ         loop4
+
+single:
+	MOVQ DX, BX
+	SHRQ $0x03, BX
+	ANDQ $0x00000003, BX
+	JZ   tail
+
+loop1:
+	VMOVUPS     (CX), Y1
+	VFMADD231PS (AX), Y0, Y1
+	VMOVUPS     Y1, (CX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	DECQ        BX
+	JNZ         loop1
+
+tail:
+	VZEROUPPER
+	RET
+
+// func maxAVX2(x *float32, n int) float32
+// Requires: AVX
+TEXT ·maxAVX2(SB), NOSPLIT, $0-20
+	MOVQ    x+0(FP), AX
+	MOVQ    n+8(FP), CX
+	VMOVUPS vconstAVX2<>+0(SB), Y0
+	SHRQ    $0x03, CX
+	JZ      tail
+
+loop:
+	VMOVUPS (AX), Y1
+	VMAXPS  Y1, Y0, Y0
+	ADDQ    $0x00000020, AX
+	DECQ    CX
+	JNZ     loop
+
+tail:
+	VEXTRACTF128 $0x01, Y0, X1
+	VMAXPS       X1, X0, X1
+	VPERMILPS    $0x4e, X1, X0
+	VMAXPS       X0, X1, X1
+	VPERMILPS    $0xb1, X1, X0
+	VMAXPS       X0, X1, X1
+	VMOVSS       X1, ret+16(FP)
+	VZEROUPPER
+	RET
+
+// func expSubAVX2(out *float32, x *float32, n int, m float32) float32
+// Requires: AVX, AVX2, FMA3
+TEXT ·expSubAVX2(SB), NOSPLIT, $0-36
+	MOVQ         out+0(FP), AX
+	MOVQ         x+8(FP), CX
+	MOVQ         n+16(FP), DX
+	VMOVSS       m+24(FP), X0
+	VBROADCASTSS X0, Y0
+	VXORPS       Y1, Y1, Y1
+	SHRQ         $0x03, DX
+	JZ           tail
+
+loop:
+	VMOVUPS      (CX), Y2
+	VSUBPS       Y0, Y2, Y2
+	VMOVUPS      vconstAVX2<>+64(SB), Y4
+	VMAXPS       Y2, Y4, Y3
+	VMOVUPS      vconstAVX2<>+128(SB), Y4
+	VMINPS       Y3, Y4, Y3
+	VMULPS       vconstAVX2<>+192(SB), Y3, Y5
+	VROUNDPS     $0x00, Y5, Y5
+	VFNMADD231PS vconstAVX2<>+256(SB), Y5, Y3
+	VFNMADD231PS vconstAVX2<>+320(SB), Y5, Y3
+	VMOVUPS      vconstAVX2<>+384(SB), Y6
+	VFMADD213PS  vconstAVX2<>+448(SB), Y3, Y6
+	VFMADD213PS  vconstAVX2<>+512(SB), Y3, Y6
+	VFMADD213PS  vconstAVX2<>+576(SB), Y3, Y6
+	VFMADD213PS  vconstAVX2<>+640(SB), Y3, Y6
+	VFMADD213PS  vconstAVX2<>+704(SB), Y3, Y6
+	VMULPS       Y3, Y3, Y4
+	VFMADD213PS  Y3, Y4, Y6
+	VADDPS       vconstAVX2<>+768(SB), Y6, Y6
+	VCVTPS2DQ    Y5, Y5
+	VPADDD       vconstAVX2<>+832(SB), Y5, Y5
+	VPSLLD       $0x17, Y5, Y5
+	VMULPS       Y5, Y6, Y6
+	VCMPPS       $0x01, vconstAVX2<>+64(SB), Y2, Y4
+	VANDNPS      Y6, Y4, Y6
+	VMOVUPS      Y6, (AX)
+	VADDPS       Y6, Y1, Y1
+	ADDQ         $0x00000020, CX
+	ADDQ         $0x00000020, AX
+	DECQ         DX
+	JNZ          loop
+
+tail:
+	VEXTRACTF128 $0x01, Y1, X0
+	VADDPS       X0, X1, X0
+	VHADDPS      X0, X0, X0
+	VHADDPS      X0, X0, X0
+	VMOVSS       X0, ret+32(FP)
+	VZEROUPPER
+	RET
+
+// func scaleAVX2(x *float32, n int, s float32)
+// Requires: AVX, AVX2
+TEXT ·scaleAVX2(SB), NOSPLIT, $0-20
+	MOVQ         x+0(FP), AX
+	MOVQ         n+8(FP), CX
+	VMOVSS       s+16(FP), X0
+	VBROADCASTSS X0, Y0
+	SHRQ         $0x03, CX
+	JZ           tail
+
+loop:
+	VMULPS  (AX), Y0, Y1
+	VMOVUPS Y1, (AX)
+	ADDQ    $0x00000020, AX
+	DECQ    CX
+	JNZ     loop
+
+tail:
+	VZEROUPPER
+	RET
+
+// func quickGeluAVX2(out *float32, x *float32, n int)
+// Requires: AVX, AVX2, FMA3
+TEXT ·quickGeluAVX2(SB), NOSPLIT, $0-24
+	MOVQ out+0(FP), AX
+	MOVQ x+8(FP), CX
+	MOVQ n+16(FP), DX
+	SHRQ $0x03, DX
+	JZ   tail
+
+loop:
+	VMOVUPS      (CX), Y0
+	VMULPS       vconstAVX2<>+896(SB), Y0, Y1
+	VMOVUPS      vconstAVX2<>+64(SB), Y3
+	VMAXPS       Y1, Y3, Y2
+	VMOVUPS      vconstAVX2<>+128(SB), Y3
+	VMINPS       Y2, Y3, Y2
+	VMULPS       vconstAVX2<>+192(SB), Y2, Y4
+	VROUNDPS     $0x00, Y4, Y4
+	VFNMADD231PS vconstAVX2<>+256(SB), Y4, Y2
+	VFNMADD231PS vconstAVX2<>+320(SB), Y4, Y2
+	VMOVUPS      vconstAVX2<>+384(SB), Y5
+	VFMADD213PS  vconstAVX2<>+448(SB), Y2, Y5
+	VFMADD213PS  vconstAVX2<>+512(SB), Y2, Y5
+	VFMADD213PS  vconstAVX2<>+576(SB), Y2, Y5
+	VFMADD213PS  vconstAVX2<>+640(SB), Y2, Y5
+	VFMADD213PS  vconstAVX2<>+704(SB), Y2, Y5
+	VMULPS       Y2, Y2, Y3
+	VFMADD213PS  Y2, Y3, Y5
+	VADDPS       vconstAVX2<>+768(SB), Y5, Y5
+	VCVTPS2DQ    Y4, Y4
+	VPADDD       vconstAVX2<>+832(SB), Y4, Y4
+	VPSLLD       $0x17, Y4, Y4
+	VMULPS       Y4, Y5, Y5
+	VCMPPS       $0x01, vconstAVX2<>+64(SB), Y1, Y3
+	VANDNPS      Y5, Y3, Y5
+	VADDPS       vconstAVX2<>+768(SB), Y5, Y5
+	VDIVPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (AX)
+	ADDQ         $0x00000020, CX
+	ADDQ         $0x00000020, AX
+	DECQ         DX
+	JNZ          loop
+
+tail:
+	VZEROUPPER
+	RET
+
+// func geluAVX2(out *float32, x *float32, n int)
+// Requires: AVX, AVX2, FMA3
+TEXT ·geluAVX2(SB), NOSPLIT, $0-24
+	MOVQ out+0(FP), AX
+	MOVQ x+8(FP), CX
+	MOVQ n+16(FP), DX
+	SHRQ $0x03, DX
+	JZ   tail
+
+loop:
+	VMOVUPS      (CX), Y0
+	VANDPS       vconstAVX2<>+960(SB), Y0, Y1
+	VMULPS       vconstAVX2<>+1024(SB), Y1, Y1
+	VMULPS       vconstAVX2<>+704(SB), Y1, Y2
+	VADDPS       vconstAVX2<>+768(SB), Y2, Y2
+	VMOVUPS      vconstAVX2<>+768(SB), Y3
+	VDIVPS       Y2, Y3, Y2
+	VMOVUPS      vconstAVX2<>+1088(SB), Y4
+	VFMADD213PS  vconstAVX2<>+1152(SB), Y2, Y4
+	VFMADD213PS  vconstAVX2<>+1216(SB), Y2, Y4
+	VFMADD213PS  vconstAVX2<>+1280(SB), Y2, Y4
+	VFMADD213PS  vconstAVX2<>+1344(SB), Y2, Y4
+	VFMADD213PS  vconstAVX2<>+1408(SB), Y2, Y4
+	VFMADD213PS  vconstAVX2<>+1472(SB), Y2, Y4
+	VFMADD213PS  vconstAVX2<>+1536(SB), Y2, Y4
+	VFMADD213PS  vconstAVX2<>+1600(SB), Y2, Y4
+	VFMADD213PS  vconstAVX2<>+1664(SB), Y2, Y4
+	VFNMADD231PS Y1, Y1, Y4
+	VMOVUPS      vconstAVX2<>+64(SB), Y5
+	VMAXPS       Y4, Y5, Y1
+	VMOVUPS      vconstAVX2<>+128(SB), Y5
+	VMINPS       Y1, Y5, Y1
+	VMULPS       vconstAVX2<>+192(SB), Y1, Y6
+	VROUNDPS     $0x00, Y6, Y6
+	VFNMADD231PS vconstAVX2<>+256(SB), Y6, Y1
+	VFNMADD231PS vconstAVX2<>+320(SB), Y6, Y1
+	VMOVUPS      vconstAVX2<>+384(SB), Y7
+	VFMADD213PS  vconstAVX2<>+448(SB), Y1, Y7
+	VFMADD213PS  vconstAVX2<>+512(SB), Y1, Y7
+	VFMADD213PS  vconstAVX2<>+576(SB), Y1, Y7
+	VFMADD213PS  vconstAVX2<>+640(SB), Y1, Y7
+	VFMADD213PS  vconstAVX2<>+704(SB), Y1, Y7
+	VMULPS       Y1, Y1, Y5
+	VFMADD213PS  Y1, Y5, Y7
+	VADDPS       vconstAVX2<>+768(SB), Y7, Y7
+	VCVTPS2DQ    Y6, Y6
+	VPADDD       vconstAVX2<>+832(SB), Y6, Y6
+	VPSLLD       $0x17, Y6, Y6
+	VMULPS       Y6, Y7, Y7
+	VCMPPS       $0x01, vconstAVX2<>+64(SB), Y4, Y5
+	VANDNPS      Y7, Y5, Y7
+	VMULPS       Y2, Y7, Y7
+	VMULPS       vconstAVX2<>+704(SB), Y7, Y7
+	VSUBPS       Y7, Y3, Y1
+	VCMPPS       $0x01, vconstAVX2<>+1728(SB), Y0, Y2
+	VBLENDVPS    Y2, Y7, Y1, Y1
+	VMULPS       Y0, Y1, Y1
+	VMOVUPS      Y1, (AX)
+	ADDQ         $0x00000020, CX
+	ADDQ         $0x00000020, AX
+	DECQ         DX
+	JNZ          loop
+
+tail:
+	VZEROUPPER
+	RET
+
+// func sumF64AVX2(x *float32, n int) float64
+// Requires: AVX
+TEXT ·sumF64AVX2(SB), NOSPLIT, $0-24
+	MOVQ   x+0(FP), AX
+	MOVQ   n+8(FP), CX
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	MOVQ   CX, DX
+	SHRQ   $0x03, DX
+	JZ     single
+
+loop:
+	VCVTPS2PD (AX), Y2
+	VCVTPS2PD 16(AX), Y3
+	VADDPD    Y2, Y0, Y0
+	VADDPD    Y3, Y1, Y1
+	ADDQ      $0x00000020, AX
+	DECQ      DX
+	JNZ       loop
+
+single:
+	ANDQ      $0x00000004, CX
+	JZ        half
+	VCVTPS2PD (AX), Y2
+	VADDPD    Y2, Y0, Y0
+	ADDQ      $0x00000010, AX
+
+half:
+	VADDPD       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPD       X1, X0, X1
+	VPERMILPD    $0x01, X1, X0
+	VADDSD       X0, X1, X1
+	VMOVSD       X1, ret+16(FP)
+	VZEROUPPER
+	RET
+
+// func sumSqDevF64AVX2(x *float32, n int, mean float64) float64
+// Requires: AVX, AVX2, FMA3
+TEXT ·sumSqDevF64AVX2(SB), NOSPLIT, $0-32
+	MOVQ         x+0(FP), AX
+	MOVQ         n+8(FP), CX
+	VMOVSD       mean+16(FP), X0
+	VBROADCASTSD X0, Y0
+	VXORPD       Y1, Y1, Y1
+	VXORPD       Y2, Y2, Y2
+	MOVQ         CX, DX
+	SHRQ         $0x03, DX
+	JZ           single
+
+loop:
+	VCVTPS2PD   (AX), Y3
+	VCVTPS2PD   16(AX), Y4
+	VSUBPD      Y0, Y3, Y3
+	VSUBPD      Y0, Y4, Y4
+	VFMADD231PD Y3, Y3, Y1
+	VFMADD231PD Y4, Y4, Y2
+	ADDQ        $0x00000020, AX
+	DECQ        DX
+	JNZ         loop
+
+single:
+	ANDQ        $0x00000004, CX
+	JZ          half
+	VCVTPS2PD   (AX), Y3
+	VSUBPD      Y0, Y3, Y3
+	VFMADD231PD Y3, Y3, Y1
+	ADDQ        $0x00000010, AX
+
+half:
+	VADDPD       Y2, Y1, Y1
+	VEXTRACTF128 $0x01, Y1, X0
+	VADDPD       X0, X1, X0
+	VPERMILPD    $0x01, X0, X1
+	VADDSD       X1, X0, X0
+	VMOVSD       X0, ret+24(FP)
+	VZEROUPPER
+	RET
+
+// func lnApplyAVX2(out *float32, x *float32, w *float32, b *float32, n int, mean float64, rstd float64)
+// Requires: AVX, AVX2, FMA3
+TEXT ·lnApplyAVX2(SB), NOSPLIT, $0-56
+	MOVQ         out+0(FP), AX
+	MOVQ         x+8(FP), CX
+	MOVQ         w+16(FP), DX
+	MOVQ         b+24(FP), BX
+	MOVQ         n+32(FP), SI
+	VMOVSD       mean+40(FP), X1
+	VBROADCASTSD X1, Y0
+	VMOVSD       rstd+48(FP), X1
+	VBROADCASTSD X1, Y1
+	SHRQ         $0x02, SI
+	JZ           tail
+
+loop:
+	VCVTPS2PD   (CX), Y2
+	VCVTPS2PD   (DX), Y3
+	VCVTPS2PD   (BX), Y4
+	VSUBPD      Y0, Y2, Y2
+	VMULPD      Y1, Y2, Y2
+	VFMADD213PD Y4, Y3, Y2
+	VCVTPD2PSY  Y2, X2
+	VMOVUPS     X2, (AX)
+	ADDQ        $0x00000010, CX
+	ADDQ        $0x00000010, DX
+	ADDQ        $0x00000010, BX
+	ADDQ        $0x00000010, AX
+	DECQ        SI
+	JNZ         loop
+
+tail:
+	VZEROUPPER
+	RET
+
+DATA vconstAVX2<>+0(SB)/4, $0xff800000
+DATA vconstAVX2<>+4(SB)/4, $0xff800000
+DATA vconstAVX2<>+8(SB)/4, $0xff800000
+DATA vconstAVX2<>+12(SB)/4, $0xff800000
+DATA vconstAVX2<>+16(SB)/4, $0xff800000
+DATA vconstAVX2<>+20(SB)/4, $0xff800000
+DATA vconstAVX2<>+24(SB)/4, $0xff800000
+DATA vconstAVX2<>+28(SB)/4, $0xff800000
+DATA vconstAVX2<>+32(SB)/4, $0xff800000
+DATA vconstAVX2<>+36(SB)/4, $0xff800000
+DATA vconstAVX2<>+40(SB)/4, $0xff800000
+DATA vconstAVX2<>+44(SB)/4, $0xff800000
+DATA vconstAVX2<>+48(SB)/4, $0xff800000
+DATA vconstAVX2<>+52(SB)/4, $0xff800000
+DATA vconstAVX2<>+56(SB)/4, $0xff800000
+DATA vconstAVX2<>+60(SB)/4, $0xff800000
+DATA vconstAVX2<>+64(SB)/4, $0xc2aeac4f
+DATA vconstAVX2<>+68(SB)/4, $0xc2aeac4f
+DATA vconstAVX2<>+72(SB)/4, $0xc2aeac4f
+DATA vconstAVX2<>+76(SB)/4, $0xc2aeac4f
+DATA vconstAVX2<>+80(SB)/4, $0xc2aeac4f
+DATA vconstAVX2<>+84(SB)/4, $0xc2aeac4f
+DATA vconstAVX2<>+88(SB)/4, $0xc2aeac4f
+DATA vconstAVX2<>+92(SB)/4, $0xc2aeac4f
+DATA vconstAVX2<>+96(SB)/4, $0xc2aeac4f
+DATA vconstAVX2<>+100(SB)/4, $0xc2aeac4f
+DATA vconstAVX2<>+104(SB)/4, $0xc2aeac4f
+DATA vconstAVX2<>+108(SB)/4, $0xc2aeac4f
+DATA vconstAVX2<>+112(SB)/4, $0xc2aeac4f
+DATA vconstAVX2<>+116(SB)/4, $0xc2aeac4f
+DATA vconstAVX2<>+120(SB)/4, $0xc2aeac4f
+DATA vconstAVX2<>+124(SB)/4, $0xc2aeac4f
+DATA vconstAVX2<>+128(SB)/4, $0x42b00000
+DATA vconstAVX2<>+132(SB)/4, $0x42b00000
+DATA vconstAVX2<>+136(SB)/4, $0x42b00000
+DATA vconstAVX2<>+140(SB)/4, $0x42b00000
+DATA vconstAVX2<>+144(SB)/4, $0x42b00000
+DATA vconstAVX2<>+148(SB)/4, $0x42b00000
+DATA vconstAVX2<>+152(SB)/4, $0x42b00000
+DATA vconstAVX2<>+156(SB)/4, $0x42b00000
+DATA vconstAVX2<>+160(SB)/4, $0x42b00000
+DATA vconstAVX2<>+164(SB)/4, $0x42b00000
+DATA vconstAVX2<>+168(SB)/4, $0x42b00000
+DATA vconstAVX2<>+172(SB)/4, $0x42b00000
+DATA vconstAVX2<>+176(SB)/4, $0x42b00000
+DATA vconstAVX2<>+180(SB)/4, $0x42b00000
+DATA vconstAVX2<>+184(SB)/4, $0x42b00000
+DATA vconstAVX2<>+188(SB)/4, $0x42b00000
+DATA vconstAVX2<>+192(SB)/4, $0x3fb8aa3b
+DATA vconstAVX2<>+196(SB)/4, $0x3fb8aa3b
+DATA vconstAVX2<>+200(SB)/4, $0x3fb8aa3b
+DATA vconstAVX2<>+204(SB)/4, $0x3fb8aa3b
+DATA vconstAVX2<>+208(SB)/4, $0x3fb8aa3b
+DATA vconstAVX2<>+212(SB)/4, $0x3fb8aa3b
+DATA vconstAVX2<>+216(SB)/4, $0x3fb8aa3b
+DATA vconstAVX2<>+220(SB)/4, $0x3fb8aa3b
+DATA vconstAVX2<>+224(SB)/4, $0x3fb8aa3b
+DATA vconstAVX2<>+228(SB)/4, $0x3fb8aa3b
+DATA vconstAVX2<>+232(SB)/4, $0x3fb8aa3b
+DATA vconstAVX2<>+236(SB)/4, $0x3fb8aa3b
+DATA vconstAVX2<>+240(SB)/4, $0x3fb8aa3b
+DATA vconstAVX2<>+244(SB)/4, $0x3fb8aa3b
+DATA vconstAVX2<>+248(SB)/4, $0x3fb8aa3b
+DATA vconstAVX2<>+252(SB)/4, $0x3fb8aa3b
+DATA vconstAVX2<>+256(SB)/4, $0x3f318000
+DATA vconstAVX2<>+260(SB)/4, $0x3f318000
+DATA vconstAVX2<>+264(SB)/4, $0x3f318000
+DATA vconstAVX2<>+268(SB)/4, $0x3f318000
+DATA vconstAVX2<>+272(SB)/4, $0x3f318000
+DATA vconstAVX2<>+276(SB)/4, $0x3f318000
+DATA vconstAVX2<>+280(SB)/4, $0x3f318000
+DATA vconstAVX2<>+284(SB)/4, $0x3f318000
+DATA vconstAVX2<>+288(SB)/4, $0x3f318000
+DATA vconstAVX2<>+292(SB)/4, $0x3f318000
+DATA vconstAVX2<>+296(SB)/4, $0x3f318000
+DATA vconstAVX2<>+300(SB)/4, $0x3f318000
+DATA vconstAVX2<>+304(SB)/4, $0x3f318000
+DATA vconstAVX2<>+308(SB)/4, $0x3f318000
+DATA vconstAVX2<>+312(SB)/4, $0x3f318000
+DATA vconstAVX2<>+316(SB)/4, $0x3f318000
+DATA vconstAVX2<>+320(SB)/4, $0xb95e8083
+DATA vconstAVX2<>+324(SB)/4, $0xb95e8083
+DATA vconstAVX2<>+328(SB)/4, $0xb95e8083
+DATA vconstAVX2<>+332(SB)/4, $0xb95e8083
+DATA vconstAVX2<>+336(SB)/4, $0xb95e8083
+DATA vconstAVX2<>+340(SB)/4, $0xb95e8083
+DATA vconstAVX2<>+344(SB)/4, $0xb95e8083
+DATA vconstAVX2<>+348(SB)/4, $0xb95e8083
+DATA vconstAVX2<>+352(SB)/4, $0xb95e8083
+DATA vconstAVX2<>+356(SB)/4, $0xb95e8083
+DATA vconstAVX2<>+360(SB)/4, $0xb95e8083
+DATA vconstAVX2<>+364(SB)/4, $0xb95e8083
+DATA vconstAVX2<>+368(SB)/4, $0xb95e8083
+DATA vconstAVX2<>+372(SB)/4, $0xb95e8083
+DATA vconstAVX2<>+376(SB)/4, $0xb95e8083
+DATA vconstAVX2<>+380(SB)/4, $0xb95e8083
+DATA vconstAVX2<>+384(SB)/4, $0x39506967
+DATA vconstAVX2<>+388(SB)/4, $0x39506967
+DATA vconstAVX2<>+392(SB)/4, $0x39506967
+DATA vconstAVX2<>+396(SB)/4, $0x39506967
+DATA vconstAVX2<>+400(SB)/4, $0x39506967
+DATA vconstAVX2<>+404(SB)/4, $0x39506967
+DATA vconstAVX2<>+408(SB)/4, $0x39506967
+DATA vconstAVX2<>+412(SB)/4, $0x39506967
+DATA vconstAVX2<>+416(SB)/4, $0x39506967
+DATA vconstAVX2<>+420(SB)/4, $0x39506967
+DATA vconstAVX2<>+424(SB)/4, $0x39506967
+DATA vconstAVX2<>+428(SB)/4, $0x39506967
+DATA vconstAVX2<>+432(SB)/4, $0x39506967
+DATA vconstAVX2<>+436(SB)/4, $0x39506967
+DATA vconstAVX2<>+440(SB)/4, $0x39506967
+DATA vconstAVX2<>+444(SB)/4, $0x39506967
+DATA vconstAVX2<>+448(SB)/4, $0x3ab743ce
+DATA vconstAVX2<>+452(SB)/4, $0x3ab743ce
+DATA vconstAVX2<>+456(SB)/4, $0x3ab743ce
+DATA vconstAVX2<>+460(SB)/4, $0x3ab743ce
+DATA vconstAVX2<>+464(SB)/4, $0x3ab743ce
+DATA vconstAVX2<>+468(SB)/4, $0x3ab743ce
+DATA vconstAVX2<>+472(SB)/4, $0x3ab743ce
+DATA vconstAVX2<>+476(SB)/4, $0x3ab743ce
+DATA vconstAVX2<>+480(SB)/4, $0x3ab743ce
+DATA vconstAVX2<>+484(SB)/4, $0x3ab743ce
+DATA vconstAVX2<>+488(SB)/4, $0x3ab743ce
+DATA vconstAVX2<>+492(SB)/4, $0x3ab743ce
+DATA vconstAVX2<>+496(SB)/4, $0x3ab743ce
+DATA vconstAVX2<>+500(SB)/4, $0x3ab743ce
+DATA vconstAVX2<>+504(SB)/4, $0x3ab743ce
+DATA vconstAVX2<>+508(SB)/4, $0x3ab743ce
+DATA vconstAVX2<>+512(SB)/4, $0x3c088908
+DATA vconstAVX2<>+516(SB)/4, $0x3c088908
+DATA vconstAVX2<>+520(SB)/4, $0x3c088908
+DATA vconstAVX2<>+524(SB)/4, $0x3c088908
+DATA vconstAVX2<>+528(SB)/4, $0x3c088908
+DATA vconstAVX2<>+532(SB)/4, $0x3c088908
+DATA vconstAVX2<>+536(SB)/4, $0x3c088908
+DATA vconstAVX2<>+540(SB)/4, $0x3c088908
+DATA vconstAVX2<>+544(SB)/4, $0x3c088908
+DATA vconstAVX2<>+548(SB)/4, $0x3c088908
+DATA vconstAVX2<>+552(SB)/4, $0x3c088908
+DATA vconstAVX2<>+556(SB)/4, $0x3c088908
+DATA vconstAVX2<>+560(SB)/4, $0x3c088908
+DATA vconstAVX2<>+564(SB)/4, $0x3c088908
+DATA vconstAVX2<>+568(SB)/4, $0x3c088908
+DATA vconstAVX2<>+572(SB)/4, $0x3c088908
+DATA vconstAVX2<>+576(SB)/4, $0x3d2aa9c1
+DATA vconstAVX2<>+580(SB)/4, $0x3d2aa9c1
+DATA vconstAVX2<>+584(SB)/4, $0x3d2aa9c1
+DATA vconstAVX2<>+588(SB)/4, $0x3d2aa9c1
+DATA vconstAVX2<>+592(SB)/4, $0x3d2aa9c1
+DATA vconstAVX2<>+596(SB)/4, $0x3d2aa9c1
+DATA vconstAVX2<>+600(SB)/4, $0x3d2aa9c1
+DATA vconstAVX2<>+604(SB)/4, $0x3d2aa9c1
+DATA vconstAVX2<>+608(SB)/4, $0x3d2aa9c1
+DATA vconstAVX2<>+612(SB)/4, $0x3d2aa9c1
+DATA vconstAVX2<>+616(SB)/4, $0x3d2aa9c1
+DATA vconstAVX2<>+620(SB)/4, $0x3d2aa9c1
+DATA vconstAVX2<>+624(SB)/4, $0x3d2aa9c1
+DATA vconstAVX2<>+628(SB)/4, $0x3d2aa9c1
+DATA vconstAVX2<>+632(SB)/4, $0x3d2aa9c1
+DATA vconstAVX2<>+636(SB)/4, $0x3d2aa9c1
+DATA vconstAVX2<>+640(SB)/4, $0x3e2aaaaa
+DATA vconstAVX2<>+644(SB)/4, $0x3e2aaaaa
+DATA vconstAVX2<>+648(SB)/4, $0x3e2aaaaa
+DATA vconstAVX2<>+652(SB)/4, $0x3e2aaaaa
+DATA vconstAVX2<>+656(SB)/4, $0x3e2aaaaa
+DATA vconstAVX2<>+660(SB)/4, $0x3e2aaaaa
+DATA vconstAVX2<>+664(SB)/4, $0x3e2aaaaa
+DATA vconstAVX2<>+668(SB)/4, $0x3e2aaaaa
+DATA vconstAVX2<>+672(SB)/4, $0x3e2aaaaa
+DATA vconstAVX2<>+676(SB)/4, $0x3e2aaaaa
+DATA vconstAVX2<>+680(SB)/4, $0x3e2aaaaa
+DATA vconstAVX2<>+684(SB)/4, $0x3e2aaaaa
+DATA vconstAVX2<>+688(SB)/4, $0x3e2aaaaa
+DATA vconstAVX2<>+692(SB)/4, $0x3e2aaaaa
+DATA vconstAVX2<>+696(SB)/4, $0x3e2aaaaa
+DATA vconstAVX2<>+700(SB)/4, $0x3e2aaaaa
+DATA vconstAVX2<>+704(SB)/4, $0x3f000000
+DATA vconstAVX2<>+708(SB)/4, $0x3f000000
+DATA vconstAVX2<>+712(SB)/4, $0x3f000000
+DATA vconstAVX2<>+716(SB)/4, $0x3f000000
+DATA vconstAVX2<>+720(SB)/4, $0x3f000000
+DATA vconstAVX2<>+724(SB)/4, $0x3f000000
+DATA vconstAVX2<>+728(SB)/4, $0x3f000000
+DATA vconstAVX2<>+732(SB)/4, $0x3f000000
+DATA vconstAVX2<>+736(SB)/4, $0x3f000000
+DATA vconstAVX2<>+740(SB)/4, $0x3f000000
+DATA vconstAVX2<>+744(SB)/4, $0x3f000000
+DATA vconstAVX2<>+748(SB)/4, $0x3f000000
+DATA vconstAVX2<>+752(SB)/4, $0x3f000000
+DATA vconstAVX2<>+756(SB)/4, $0x3f000000
+DATA vconstAVX2<>+760(SB)/4, $0x3f000000
+DATA vconstAVX2<>+764(SB)/4, $0x3f000000
+DATA vconstAVX2<>+768(SB)/4, $0x3f800000
+DATA vconstAVX2<>+772(SB)/4, $0x3f800000
+DATA vconstAVX2<>+776(SB)/4, $0x3f800000
+DATA vconstAVX2<>+780(SB)/4, $0x3f800000
+DATA vconstAVX2<>+784(SB)/4, $0x3f800000
+DATA vconstAVX2<>+788(SB)/4, $0x3f800000
+DATA vconstAVX2<>+792(SB)/4, $0x3f800000
+DATA vconstAVX2<>+796(SB)/4, $0x3f800000
+DATA vconstAVX2<>+800(SB)/4, $0x3f800000
+DATA vconstAVX2<>+804(SB)/4, $0x3f800000
+DATA vconstAVX2<>+808(SB)/4, $0x3f800000
+DATA vconstAVX2<>+812(SB)/4, $0x3f800000
+DATA vconstAVX2<>+816(SB)/4, $0x3f800000
+DATA vconstAVX2<>+820(SB)/4, $0x3f800000
+DATA vconstAVX2<>+824(SB)/4, $0x3f800000
+DATA vconstAVX2<>+828(SB)/4, $0x3f800000
+DATA vconstAVX2<>+832(SB)/4, $0x0000007f
+DATA vconstAVX2<>+836(SB)/4, $0x0000007f
+DATA vconstAVX2<>+840(SB)/4, $0x0000007f
+DATA vconstAVX2<>+844(SB)/4, $0x0000007f
+DATA vconstAVX2<>+848(SB)/4, $0x0000007f
+DATA vconstAVX2<>+852(SB)/4, $0x0000007f
+DATA vconstAVX2<>+856(SB)/4, $0x0000007f
+DATA vconstAVX2<>+860(SB)/4, $0x0000007f
+DATA vconstAVX2<>+864(SB)/4, $0x0000007f
+DATA vconstAVX2<>+868(SB)/4, $0x0000007f
+DATA vconstAVX2<>+872(SB)/4, $0x0000007f
+DATA vconstAVX2<>+876(SB)/4, $0x0000007f
+DATA vconstAVX2<>+880(SB)/4, $0x0000007f
+DATA vconstAVX2<>+884(SB)/4, $0x0000007f
+DATA vconstAVX2<>+888(SB)/4, $0x0000007f
+DATA vconstAVX2<>+892(SB)/4, $0x0000007f
+DATA vconstAVX2<>+896(SB)/4, $0xbfd9db23
+DATA vconstAVX2<>+900(SB)/4, $0xbfd9db23
+DATA vconstAVX2<>+904(SB)/4, $0xbfd9db23
+DATA vconstAVX2<>+908(SB)/4, $0xbfd9db23
+DATA vconstAVX2<>+912(SB)/4, $0xbfd9db23
+DATA vconstAVX2<>+916(SB)/4, $0xbfd9db23
+DATA vconstAVX2<>+920(SB)/4, $0xbfd9db23
+DATA vconstAVX2<>+924(SB)/4, $0xbfd9db23
+DATA vconstAVX2<>+928(SB)/4, $0xbfd9db23
+DATA vconstAVX2<>+932(SB)/4, $0xbfd9db23
+DATA vconstAVX2<>+936(SB)/4, $0xbfd9db23
+DATA vconstAVX2<>+940(SB)/4, $0xbfd9db23
+DATA vconstAVX2<>+944(SB)/4, $0xbfd9db23
+DATA vconstAVX2<>+948(SB)/4, $0xbfd9db23
+DATA vconstAVX2<>+952(SB)/4, $0xbfd9db23
+DATA vconstAVX2<>+956(SB)/4, $0xbfd9db23
+DATA vconstAVX2<>+960(SB)/4, $0x7fffffff
+DATA vconstAVX2<>+964(SB)/4, $0x7fffffff
+DATA vconstAVX2<>+968(SB)/4, $0x7fffffff
+DATA vconstAVX2<>+972(SB)/4, $0x7fffffff
+DATA vconstAVX2<>+976(SB)/4, $0x7fffffff
+DATA vconstAVX2<>+980(SB)/4, $0x7fffffff
+DATA vconstAVX2<>+984(SB)/4, $0x7fffffff
+DATA vconstAVX2<>+988(SB)/4, $0x7fffffff
+DATA vconstAVX2<>+992(SB)/4, $0x7fffffff
+DATA vconstAVX2<>+996(SB)/4, $0x7fffffff
+DATA vconstAVX2<>+1000(SB)/4, $0x7fffffff
+DATA vconstAVX2<>+1004(SB)/4, $0x7fffffff
+DATA vconstAVX2<>+1008(SB)/4, $0x7fffffff
+DATA vconstAVX2<>+1012(SB)/4, $0x7fffffff
+DATA vconstAVX2<>+1016(SB)/4, $0x7fffffff
+DATA vconstAVX2<>+1020(SB)/4, $0x7fffffff
+DATA vconstAVX2<>+1024(SB)/4, $0x3f3504f3
+DATA vconstAVX2<>+1028(SB)/4, $0x3f3504f3
+DATA vconstAVX2<>+1032(SB)/4, $0x3f3504f3
+DATA vconstAVX2<>+1036(SB)/4, $0x3f3504f3
+DATA vconstAVX2<>+1040(SB)/4, $0x3f3504f3
+DATA vconstAVX2<>+1044(SB)/4, $0x3f3504f3
+DATA vconstAVX2<>+1048(SB)/4, $0x3f3504f3
+DATA vconstAVX2<>+1052(SB)/4, $0x3f3504f3
+DATA vconstAVX2<>+1056(SB)/4, $0x3f3504f3
+DATA vconstAVX2<>+1060(SB)/4, $0x3f3504f3
+DATA vconstAVX2<>+1064(SB)/4, $0x3f3504f3
+DATA vconstAVX2<>+1068(SB)/4, $0x3f3504f3
+DATA vconstAVX2<>+1072(SB)/4, $0x3f3504f3
+DATA vconstAVX2<>+1076(SB)/4, $0x3f3504f3
+DATA vconstAVX2<>+1080(SB)/4, $0x3f3504f3
+DATA vconstAVX2<>+1084(SB)/4, $0x3f3504f3
+DATA vconstAVX2<>+1088(SB)/4, $0x3e2ef945
+DATA vconstAVX2<>+1092(SB)/4, $0x3e2ef945
+DATA vconstAVX2<>+1096(SB)/4, $0x3e2ef945
+DATA vconstAVX2<>+1100(SB)/4, $0x3e2ef945
+DATA vconstAVX2<>+1104(SB)/4, $0x3e2ef945
+DATA vconstAVX2<>+1108(SB)/4, $0x3e2ef945
+DATA vconstAVX2<>+1112(SB)/4, $0x3e2ef945
+DATA vconstAVX2<>+1116(SB)/4, $0x3e2ef945
+DATA vconstAVX2<>+1120(SB)/4, $0x3e2ef945
+DATA vconstAVX2<>+1124(SB)/4, $0x3e2ef945
+DATA vconstAVX2<>+1128(SB)/4, $0x3e2ef945
+DATA vconstAVX2<>+1132(SB)/4, $0x3e2ef945
+DATA vconstAVX2<>+1136(SB)/4, $0x3e2ef945
+DATA vconstAVX2<>+1140(SB)/4, $0x3e2ef945
+DATA vconstAVX2<>+1144(SB)/4, $0x3e2ef945
+DATA vconstAVX2<>+1148(SB)/4, $0x3e2ef945
+DATA vconstAVX2<>+1152(SB)/4, $0xbf527892
+DATA vconstAVX2<>+1156(SB)/4, $0xbf527892
+DATA vconstAVX2<>+1160(SB)/4, $0xbf527892
+DATA vconstAVX2<>+1164(SB)/4, $0xbf527892
+DATA vconstAVX2<>+1168(SB)/4, $0xbf527892
+DATA vconstAVX2<>+1172(SB)/4, $0xbf527892
+DATA vconstAVX2<>+1176(SB)/4, $0xbf527892
+DATA vconstAVX2<>+1180(SB)/4, $0xbf527892
+DATA vconstAVX2<>+1184(SB)/4, $0xbf527892
+DATA vconstAVX2<>+1188(SB)/4, $0xbf527892
+DATA vconstAVX2<>+1192(SB)/4, $0xbf527892
+DATA vconstAVX2<>+1196(SB)/4, $0xbf527892
+DATA vconstAVX2<>+1200(SB)/4, $0xbf527892
+DATA vconstAVX2<>+1204(SB)/4, $0xbf527892
+DATA vconstAVX2<>+1208(SB)/4, $0xbf527892
+DATA vconstAVX2<>+1212(SB)/4, $0xbf527892
+DATA vconstAVX2<>+1216(SB)/4, $0x3fbe87b0
+DATA vconstAVX2<>+1220(SB)/4, $0x3fbe87b0
+DATA vconstAVX2<>+1224(SB)/4, $0x3fbe87b0
+DATA vconstAVX2<>+1228(SB)/4, $0x3fbe87b0
+DATA vconstAVX2<>+1232(SB)/4, $0x3fbe87b0
+DATA vconstAVX2<>+1236(SB)/4, $0x3fbe87b0
+DATA vconstAVX2<>+1240(SB)/4, $0x3fbe87b0
+DATA vconstAVX2<>+1244(SB)/4, $0x3fbe87b0
+DATA vconstAVX2<>+1248(SB)/4, $0x3fbe87b0
+DATA vconstAVX2<>+1252(SB)/4, $0x3fbe87b0
+DATA vconstAVX2<>+1256(SB)/4, $0x3fbe87b0
+DATA vconstAVX2<>+1260(SB)/4, $0x3fbe87b0
+DATA vconstAVX2<>+1264(SB)/4, $0x3fbe87b0
+DATA vconstAVX2<>+1268(SB)/4, $0x3fbe87b0
+DATA vconstAVX2<>+1272(SB)/4, $0x3fbe87b0
+DATA vconstAVX2<>+1276(SB)/4, $0x3fbe87b0
+DATA vconstAVX2<>+1280(SB)/4, $0xbf914e5d
+DATA vconstAVX2<>+1284(SB)/4, $0xbf914e5d
+DATA vconstAVX2<>+1288(SB)/4, $0xbf914e5d
+DATA vconstAVX2<>+1292(SB)/4, $0xbf914e5d
+DATA vconstAVX2<>+1296(SB)/4, $0xbf914e5d
+DATA vconstAVX2<>+1300(SB)/4, $0xbf914e5d
+DATA vconstAVX2<>+1304(SB)/4, $0xbf914e5d
+DATA vconstAVX2<>+1308(SB)/4, $0xbf914e5d
+DATA vconstAVX2<>+1312(SB)/4, $0xbf914e5d
+DATA vconstAVX2<>+1316(SB)/4, $0xbf914e5d
+DATA vconstAVX2<>+1320(SB)/4, $0xbf914e5d
+DATA vconstAVX2<>+1324(SB)/4, $0xbf914e5d
+DATA vconstAVX2<>+1328(SB)/4, $0xbf914e5d
+DATA vconstAVX2<>+1332(SB)/4, $0xbf914e5d
+DATA vconstAVX2<>+1336(SB)/4, $0xbf914e5d
+DATA vconstAVX2<>+1340(SB)/4, $0xbf914e5d
+DATA vconstAVX2<>+1344(SB)/4, $0x3e8ec7cc
+DATA vconstAVX2<>+1348(SB)/4, $0x3e8ec7cc
+DATA vconstAVX2<>+1352(SB)/4, $0x3e8ec7cc
+DATA vconstAVX2<>+1356(SB)/4, $0x3e8ec7cc
+DATA vconstAVX2<>+1360(SB)/4, $0x3e8ec7cc
+DATA vconstAVX2<>+1364(SB)/4, $0x3e8ec7cc
+DATA vconstAVX2<>+1368(SB)/4, $0x3e8ec7cc
+DATA vconstAVX2<>+1372(SB)/4, $0x3e8ec7cc
+DATA vconstAVX2<>+1376(SB)/4, $0x3e8ec7cc
+DATA vconstAVX2<>+1380(SB)/4, $0x3e8ec7cc
+DATA vconstAVX2<>+1384(SB)/4, $0x3e8ec7cc
+DATA vconstAVX2<>+1388(SB)/4, $0x3e8ec7cc
+DATA vconstAVX2<>+1392(SB)/4, $0x3e8ec7cc
+DATA vconstAVX2<>+1396(SB)/4, $0x3e8ec7cc
+DATA vconstAVX2<>+1400(SB)/4, $0x3e8ec7cc
+DATA vconstAVX2<>+1404(SB)/4, $0x3e8ec7cc
+DATA vconstAVX2<>+1408(SB)/4, $0xbe3ec24c
+DATA vconstAVX2<>+1412(SB)/4, $0xbe3ec24c
+DATA vconstAVX2<>+1416(SB)/4, $0xbe3ec24c
+DATA vconstAVX2<>+1420(SB)/4, $0xbe3ec24c
+DATA vconstAVX2<>+1424(SB)/4, $0xbe3ec24c
+DATA vconstAVX2<>+1428(SB)/4, $0xbe3ec24c
+DATA vconstAVX2<>+1432(SB)/4, $0xbe3ec24c
+DATA vconstAVX2<>+1436(SB)/4, $0xbe3ec24c
+DATA vconstAVX2<>+1440(SB)/4, $0xbe3ec24c
+DATA vconstAVX2<>+1444(SB)/4, $0xbe3ec24c
+DATA vconstAVX2<>+1448(SB)/4, $0xbe3ec24c
+DATA vconstAVX2<>+1452(SB)/4, $0xbe3ec24c
+DATA vconstAVX2<>+1456(SB)/4, $0xbe3ec24c
+DATA vconstAVX2<>+1460(SB)/4, $0xbe3ec24c
+DATA vconstAVX2<>+1464(SB)/4, $0xbe3ec24c
+DATA vconstAVX2<>+1468(SB)/4, $0xbe3ec24c
+DATA vconstAVX2<>+1472(SB)/4, $0x3dc636c9
+DATA vconstAVX2<>+1476(SB)/4, $0x3dc636c9
+DATA vconstAVX2<>+1480(SB)/4, $0x3dc636c9
+DATA vconstAVX2<>+1484(SB)/4, $0x3dc636c9
+DATA vconstAVX2<>+1488(SB)/4, $0x3dc636c9
+DATA vconstAVX2<>+1492(SB)/4, $0x3dc636c9
+DATA vconstAVX2<>+1496(SB)/4, $0x3dc636c9
+DATA vconstAVX2<>+1500(SB)/4, $0x3dc636c9
+DATA vconstAVX2<>+1504(SB)/4, $0x3dc636c9
+DATA vconstAVX2<>+1508(SB)/4, $0x3dc636c9
+DATA vconstAVX2<>+1512(SB)/4, $0x3dc636c9
+DATA vconstAVX2<>+1516(SB)/4, $0x3dc636c9
+DATA vconstAVX2<>+1520(SB)/4, $0x3dc636c9
+DATA vconstAVX2<>+1524(SB)/4, $0x3dc636c9
+DATA vconstAVX2<>+1528(SB)/4, $0x3dc636c9
+DATA vconstAVX2<>+1532(SB)/4, $0x3dc636c9
+DATA vconstAVX2<>+1536(SB)/4, $0x3ebf88fb
+DATA vconstAVX2<>+1540(SB)/4, $0x3ebf88fb
+DATA vconstAVX2<>+1544(SB)/4, $0x3ebf88fb
+DATA vconstAVX2<>+1548(SB)/4, $0x3ebf88fb
+DATA vconstAVX2<>+1552(SB)/4, $0x3ebf88fb
+DATA vconstAVX2<>+1556(SB)/4, $0x3ebf88fb
+DATA vconstAVX2<>+1560(SB)/4, $0x3ebf88fb
+DATA vconstAVX2<>+1564(SB)/4, $0x3ebf88fb
+DATA vconstAVX2<>+1568(SB)/4, $0x3ebf88fb
+DATA vconstAVX2<>+1572(SB)/4, $0x3ebf88fb
+DATA vconstAVX2<>+1576(SB)/4, $0x3ebf88fb
+DATA vconstAVX2<>+1580(SB)/4, $0x3ebf88fb
+DATA vconstAVX2<>+1584(SB)/4, $0x3ebf88fb
+DATA vconstAVX2<>+1588(SB)/4, $0x3ebf88fb
+DATA vconstAVX2<>+1592(SB)/4, $0x3ebf88fb
+DATA vconstAVX2<>+1596(SB)/4, $0x3ebf88fb
+DATA vconstAVX2<>+1600(SB)/4, $0x3f8000c7
+DATA vconstAVX2<>+1604(SB)/4, $0x3f8000c7
+DATA vconstAVX2<>+1608(SB)/4, $0x3f8000c7
+DATA vconstAVX2<>+1612(SB)/4, $0x3f8000c7
+DATA vconstAVX2<>+1616(SB)/4, $0x3f8000c7
+DATA vconstAVX2<>+1620(SB)/4, $0x3f8000c7
+DATA vconstAVX2<>+1624(SB)/4, $0x3f8000c7
+DATA vconstAVX2<>+1628(SB)/4, $0x3f8000c7
+DATA vconstAVX2<>+1632(SB)/4, $0x3f8000c7
+DATA vconstAVX2<>+1636(SB)/4, $0x3f8000c7
+DATA vconstAVX2<>+1640(SB)/4, $0x3f8000c7
+DATA vconstAVX2<>+1644(SB)/4, $0x3f8000c7
+DATA vconstAVX2<>+1648(SB)/4, $0x3f8000c7
+DATA vconstAVX2<>+1652(SB)/4, $0x3f8000c7
+DATA vconstAVX2<>+1656(SB)/4, $0x3f8000c7
+DATA vconstAVX2<>+1660(SB)/4, $0x3f8000c7
+DATA vconstAVX2<>+1664(SB)/4, $0xbfa1fc4e
+DATA vconstAVX2<>+1668(SB)/4, $0xbfa1fc4e
+DATA vconstAVX2<>+1672(SB)/4, $0xbfa1fc4e
+DATA vconstAVX2<>+1676(SB)/4, $0xbfa1fc4e
+DATA vconstAVX2<>+1680(SB)/4, $0xbfa1fc4e
+DATA vconstAVX2<>+1684(SB)/4, $0xbfa1fc4e
+DATA vconstAVX2<>+1688(SB)/4, $0xbfa1fc4e
+DATA vconstAVX2<>+1692(SB)/4, $0xbfa1fc4e
+DATA vconstAVX2<>+1696(SB)/4, $0xbfa1fc4e
+DATA vconstAVX2<>+1700(SB)/4, $0xbfa1fc4e
+DATA vconstAVX2<>+1704(SB)/4, $0xbfa1fc4e
+DATA vconstAVX2<>+1708(SB)/4, $0xbfa1fc4e
+DATA vconstAVX2<>+1712(SB)/4, $0xbfa1fc4e
+DATA vconstAVX2<>+1716(SB)/4, $0xbfa1fc4e
+DATA vconstAVX2<>+1720(SB)/4, $0xbfa1fc4e
+DATA vconstAVX2<>+1724(SB)/4, $0xbfa1fc4e
+DATA vconstAVX2<>+1728(SB)/4, $0x00000000
+DATA vconstAVX2<>+1732(SB)/4, $0x00000000
+DATA vconstAVX2<>+1736(SB)/4, $0x00000000
+DATA vconstAVX2<>+1740(SB)/4, $0x00000000
+DATA vconstAVX2<>+1744(SB)/4, $0x00000000
+DATA vconstAVX2<>+1748(SB)/4, $0x00000000
+DATA vconstAVX2<>+1752(SB)/4, $0x00000000
+DATA vconstAVX2<>+1756(SB)/4, $0x00000000
+DATA vconstAVX2<>+1760(SB)/4, $0x00000000
+DATA vconstAVX2<>+1764(SB)/4, $0x00000000
+DATA vconstAVX2<>+1768(SB)/4, $0x00000000
+DATA vconstAVX2<>+1772(SB)/4, $0x00000000
+DATA vconstAVX2<>+1776(SB)/4, $0x00000000
+DATA vconstAVX2<>+1780(SB)/4, $0x00000000
+DATA vconstAVX2<>+1784(SB)/4, $0x00000000
+DATA vconstAVX2<>+1788(SB)/4, $0x00000000
+GLOBL vconstAVX2<>(SB), RODATA|NOPTR, $1792

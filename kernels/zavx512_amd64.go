@@ -212,3 +212,53 @@ func cvtBF16AVX512(dst *float32, src *uint16, n int)
 //
 //go:noescape
 func cvtF16AVX512(dst *float32, src *uint16, n int)
+
+// dotAVX512 returns Σ x[i]·y[i] over n elements; n ≥ 0.
+//
+//go:noescape
+func dotAVX512(x *float32, y *float32, n int) float32
+
+// axpyAVX512 adds alpha·x[i] to y[i] for n elements; n ≥ 0.
+//
+//go:noescape
+func axpyAVX512(alpha float32, x *float32, y *float32, n int)
+
+// maxAVX512 returns the largest of n ≥ 1 elements; n ≥ 0.
+//
+//go:noescape
+func maxAVX512(x *float32, n int) float32
+
+// expSubAVX512 sets out[i] = exp(x[i]-m) for n elements and returns their sum; n ≥ 0.
+//
+//go:noescape
+func expSubAVX512(out *float32, x *float32, n int, m float32) float32
+
+// scaleAVX512 multiplies n elements of x by s; n ≥ 0.
+//
+//go:noescape
+func scaleAVX512(x *float32, n int, s float32)
+
+// quickGeluAVX512 sets out[i] = x[i]/(1+exp(-1.702·x[i])) for n elements; n ≥ 0.
+//
+//go:noescape
+func quickGeluAVX512(out *float32, x *float32, n int)
+
+// geluAVX512 sets out[i] = x[i]·Φ(x[i]) (exact GELU through erfc) for n elements; n ≥ 0.
+//
+//go:noescape
+func geluAVX512(out *float32, x *float32, n int)
+
+// sumF64AVX512 returns Σ float64(x[i]) over n elements; n ≥ 0.
+//
+//go:noescape
+func sumF64AVX512(x *float32, n int) float64
+
+// sumSqDevF64AVX512 returns Σ (float64(x[i])-mean)² over n elements; n ≥ 0.
+//
+//go:noescape
+func sumSqDevF64AVX512(x *float32, n int, mean float64) float64
+
+// lnApplyAVX512 sets out[i] = float32((x[i]-mean)·rstd·w[i] + b[i]) in float64 for n elements; n ≥ 0.
+//
+//go:noescape
+func lnApplyAVX512(out *float32, x *float32, w *float32, b *float32, n int, mean float64, rstd float64)

@@ -5549,3 +5549,1093 @@ loop:
 	JNZ       loop
 	VZEROUPPER
 	RET
+
+// func dotAVX512(x *float32, y *float32, n int) float32
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VL
+TEXT ·dotAVX512(SB), NOSPLIT, $0-28
+	MOVQ   x+0(FP), AX
+	MOVQ   y+8(FP), DX
+	MOVQ   n+16(FP), CX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	MOVQ   CX, BX
+	SHRQ   $0x06, BX
+	JZ     single
+
+loop4:
+	VMOVUPS     (AX), Z4
+	VFMADD231PS (DX), Z4, Z0
+	VMOVUPS     64(AX), Z4
+	VFMADD231PS 64(DX), Z4, Z1
+	VMOVUPS     128(AX), Z4
+	VFMADD231PS 128(DX), Z4, Z2
+	VMOVUPS     192(AX), Z4
+	VFMADD231PS 192(DX), Z4, Z3
+	ADDQ        $0x00000100, AX
+	ADDQ        $0x00000100, DX
+	DECQ        BX
+	JNZ         loop4
+
+single:
+	MOVQ CX, BX
+	SHRQ $0x04, BX
+	ANDQ $0x00000003, BX
+	JZ   tail
+
+loop1:
+	VMOVUPS     (AX), Z4
+	VFMADD231PS (DX), Z4, Z0
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, DX
+	DECQ        BX
+	JNZ         loop1
+
+tail:
+	ANDQ        $0x0000000f, CX
+	MOVL        $0x00000001, BX
+	SHLL        CL, BX
+	DECL        BX
+	KMOVW       BX, K1
+	KORTESTW    K1, K1
+	JZ          reduce
+	VMOVUPS.Z   (AX), K1, Z4
+	VMOVUPS.Z   (DX), K1, Z5
+	VFMADD231PS Z4, Z5, Z1
+
+reduce:
+	VADDPS        Z1, Z0, Z0
+	VADDPS        Z3, Z2, Z2
+	VADDPS        Z2, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y1
+	VADDPS        Y1, Y0, Y1
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X0
+	VPERMILPS     $0x4e, X0, X1
+	VADDPS        X1, X0, X0
+	VPERMILPS     $0xb1, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSS        X0, ret+24(FP)
+	VZEROUPPER
+	RET
+
+// func axpyAVX512(alpha float32, x *float32, y *float32, n int)
+// Requires: AVX, AVX512F
+TEXT ·axpyAVX512(SB), NOSPLIT, $0-32
+	VMOVSS       alpha+0(FP), X0
+	VBROADCASTSS X0, Z0
+	MOVQ         x+8(FP), AX
+	MOVQ         y+16(FP), DX
+	MOVQ         n+24(FP), CX
+	MOVQ         CX, BX
+	SHRQ         $0x06, BX
+	JZ           single
+
+loop4:
+	VMOVUPS     (DX), Z1
+	VFMADD231PS (AX), Z0, Z1
+	VMOVUPS     Z1, (DX)
+	VMOVUPS     64(DX), Z1
+	VFMADD231PS 64(AX), Z0, Z1
+	VMOVUPS     Z1, 64(DX)
+	VMOVUPS     128(DX), Z1
+	VFMADD231PS 128(AX), Z0, Z1
+	VMOVUPS     Z1, 128(DX)
+	VMOVUPS     192(DX), Z1
+	VFMADD231PS 192(AX), Z0, Z1
+	VMOVUPS     Z1, 192(DX)
+	ADDQ        $0x00000100, AX
+	ADDQ        $0x00000100, DX
+	DECQ        BX
+	JNZ         loop4
+
+single:
+	MOVQ CX, BX
+	SHRQ $0x04, BX
+	ANDQ $0x00000003, BX
+	JZ   tail
+
+loop1:
+	VMOVUPS     (DX), Z1
+	VFMADD231PS (AX), Z0, Z1
+	VMOVUPS     Z1, (DX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, DX
+	DECQ        BX
+	JNZ         loop1
+
+tail:
+	ANDQ        $0x0000000f, CX
+	MOVL        $0x00000001, BX
+	SHLL        CL, BX
+	DECL        BX
+	KMOVW       BX, K1
+	KORTESTW    K1, K1
+	JZ          done
+	VMOVUPS.Z   (AX), K1, Z1
+	VMOVUPS.Z   (DX), K1, Z2
+	VFMADD231PS Z1, Z0, Z2
+	VMOVUPS     Z2, K1, (DX)
+
+done:
+	VZEROUPPER
+	RET
+
+// func maxAVX512(x *float32, n int) float32
+// Requires: AVX, AVX512F, AVX512VL
+TEXT ·maxAVX512(SB), NOSPLIT, $0-20
+	MOVQ    x+0(FP), AX
+	MOVQ    n+8(FP), CX
+	VMOVUPS vconstAVX512<>+0(SB), Z0
+	MOVQ    CX, DX
+	SHRQ    $0x04, DX
+	JZ      tail
+
+loop:
+	VMOVUPS (AX), Z1
+	VMAXPS  Z1, Z0, Z0
+	ADDQ    $0x00000040, AX
+	DECQ    DX
+	JNZ     loop
+
+tail:
+	ANDQ     $0x0000000f, CX
+	MOVL     $0x00000001, DX
+	SHLL     CL, DX
+	DECL     DX
+	KMOVW    DX, K1
+	KORTESTW K1, K1
+	JZ       reduce
+	VMOVUPS  vconstAVX512<>+0(SB), Z1
+	VMOVUPS  (AX), K1, Z1
+	VMAXPS   Z1, Z0, Z0
+
+reduce:
+	VEXTRACTF64X4 $0x01, Z0, Y1
+	VMAXPS        Y1, Y0, Y1
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VMAXPS        X0, X1, X0
+	VPERMILPS     $0x4e, X0, X1
+	VMAXPS        X1, X0, X0
+	VPERMILPS     $0xb1, X0, X1
+	VMAXPS        X1, X0, X0
+	VMOVSS        X0, ret+16(FP)
+	VZEROUPPER
+	RET
+
+// func expSubAVX512(out *float32, x *float32, n int, m float32) float32
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VL
+TEXT ·expSubAVX512(SB), NOSPLIT, $0-36
+	MOVQ         out+0(FP), AX
+	MOVQ         x+8(FP), DX
+	MOVQ         n+16(FP), BX
+	VMOVSS       m+24(FP), X0
+	VBROADCASTSS X0, Z0
+	VXORPS       Z1, Z1, Z1
+	MOVQ         BX, CX
+	ANDQ         $0x0000000f, CX
+	MOVL         $0x00000001, SI
+	SHLL         CL, SI
+	DECL         SI
+	KMOVW        SI, K1
+	MOVQ         BX, CX
+	SHRQ         $0x04, CX
+	JZ           tail
+
+loop:
+	VMOVUPS      (DX), Z2
+	VSUBPS       Z0, Z2, Z2
+	VMOVUPS      vconstAVX512<>+64(SB), Z4
+	VMAXPS       Z2, Z4, Z3
+	VMOVUPS      vconstAVX512<>+128(SB), Z4
+	VMINPS       Z3, Z4, Z3
+	VMULPS       vconstAVX512<>+192(SB), Z3, Z5
+	VRNDSCALEPS  $0x00, Z5, Z5
+	VFNMADD231PS vconstAVX512<>+256(SB), Z5, Z3
+	VFNMADD231PS vconstAVX512<>+320(SB), Z5, Z3
+	VMOVUPS      vconstAVX512<>+384(SB), Z6
+	VFMADD213PS  vconstAVX512<>+448(SB), Z3, Z6
+	VFMADD213PS  vconstAVX512<>+512(SB), Z3, Z6
+	VFMADD213PS  vconstAVX512<>+576(SB), Z3, Z6
+	VFMADD213PS  vconstAVX512<>+640(SB), Z3, Z6
+	VFMADD213PS  vconstAVX512<>+704(SB), Z3, Z6
+	VMULPS       Z3, Z3, Z4
+	VFMADD213PS  Z3, Z4, Z6
+	VADDPS       vconstAVX512<>+768(SB), Z6, Z6
+	VSCALEFPS    Z5, Z6, Z6
+	VCMPPS       $0x01, vconstAVX512<>+64(SB), Z2, K2
+	VXORPS       Z6, Z6, K2, Z6
+	VMOVUPS      Z6, (AX)
+	VADDPS       Z6, Z1, Z1
+	ADDQ         $0x00000040, DX
+	ADDQ         $0x00000040, AX
+	DECQ         CX
+	JNZ          loop
+
+tail:
+	KORTESTW     K1, K1
+	JZ           reduce
+	VMOVUPS.Z    (DX), K1, Z2
+	VSUBPS       Z0, Z2, Z2
+	VMOVUPS      vconstAVX512<>+64(SB), Z3
+	VMAXPS       Z2, Z3, Z0
+	VMOVUPS      vconstAVX512<>+128(SB), Z3
+	VMINPS       Z0, Z3, Z0
+	VMULPS       vconstAVX512<>+192(SB), Z0, Z4
+	VRNDSCALEPS  $0x00, Z4, Z4
+	VFNMADD231PS vconstAVX512<>+256(SB), Z4, Z0
+	VFNMADD231PS vconstAVX512<>+320(SB), Z4, Z0
+	VMOVUPS      vconstAVX512<>+384(SB), Z5
+	VFMADD213PS  vconstAVX512<>+448(SB), Z0, Z5
+	VFMADD213PS  vconstAVX512<>+512(SB), Z0, Z5
+	VFMADD213PS  vconstAVX512<>+576(SB), Z0, Z5
+	VFMADD213PS  vconstAVX512<>+640(SB), Z0, Z5
+	VFMADD213PS  vconstAVX512<>+704(SB), Z0, Z5
+	VMULPS       Z0, Z0, Z3
+	VFMADD213PS  Z0, Z3, Z5
+	VADDPS       vconstAVX512<>+768(SB), Z5, Z5
+	VSCALEFPS    Z4, Z5, Z5
+	VCMPPS       $0x01, vconstAVX512<>+64(SB), Z2, K2
+	VXORPS       Z5, Z5, K2, Z5
+	VMOVUPS      Z5, K1, (AX)
+	VADDPS       Z5, Z1, K1, Z1
+
+reduce:
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VADDPS        Y0, Y1, Y0
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X1
+	VPERMILPS     $0x4e, X1, X0
+	VADDPS        X0, X1, X1
+	VPERMILPS     $0xb1, X1, X0
+	VADDPS        X0, X1, X0
+	VMOVSS        X0, ret+32(FP)
+	VZEROUPPER
+	RET
+
+// func scaleAVX512(x *float32, n int, s float32)
+// Requires: AVX, AVX512F
+TEXT ·scaleAVX512(SB), NOSPLIT, $0-20
+	MOVQ         x+0(FP), AX
+	MOVQ         n+8(FP), CX
+	VMOVSS       s+16(FP), X0
+	VBROADCASTSS X0, Z0
+	MOVQ         CX, DX
+	SHRQ         $0x04, DX
+	JZ           tail
+
+loop:
+	VMULPS  (AX), Z0, Z1
+	VMOVUPS Z1, (AX)
+	ADDQ    $0x00000040, AX
+	DECQ    DX
+	JNZ     loop
+
+tail:
+	ANDQ      $0x0000000f, CX
+	MOVL      $0x00000001, DX
+	SHLL      CL, DX
+	DECL      DX
+	KMOVW     DX, K1
+	KORTESTW  K1, K1
+	JZ        done
+	VMOVUPS.Z (AX), K1, Z1
+	VMULPS    Z0, Z1, Z1
+	VMOVUPS   Z1, K1, (AX)
+
+done:
+	VZEROUPPER
+	RET
+
+// func quickGeluAVX512(out *float32, x *float32, n int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·quickGeluAVX512(SB), NOSPLIT, $0-24
+	MOVQ  out+0(FP), AX
+	MOVQ  x+8(FP), DX
+	MOVQ  n+16(FP), BX
+	MOVQ  BX, CX
+	ANDQ  $0x0000000f, CX
+	MOVL  $0x00000001, SI
+	SHLL  CL, SI
+	DECL  SI
+	KMOVW SI, K1
+	MOVQ  BX, CX
+	SHRQ  $0x04, CX
+	JZ    tail
+
+loop:
+	VMOVUPS      (DX), Z0
+	VMULPS       vconstAVX512<>+832(SB), Z0, Z1
+	VMOVUPS      vconstAVX512<>+64(SB), Z3
+	VMAXPS       Z1, Z3, Z2
+	VMOVUPS      vconstAVX512<>+128(SB), Z3
+	VMINPS       Z2, Z3, Z2
+	VMULPS       vconstAVX512<>+192(SB), Z2, Z4
+	VRNDSCALEPS  $0x00, Z4, Z4
+	VFNMADD231PS vconstAVX512<>+256(SB), Z4, Z2
+	VFNMADD231PS vconstAVX512<>+320(SB), Z4, Z2
+	VMOVUPS      vconstAVX512<>+384(SB), Z5
+	VFMADD213PS  vconstAVX512<>+448(SB), Z2, Z5
+	VFMADD213PS  vconstAVX512<>+512(SB), Z2, Z5
+	VFMADD213PS  vconstAVX512<>+576(SB), Z2, Z5
+	VFMADD213PS  vconstAVX512<>+640(SB), Z2, Z5
+	VFMADD213PS  vconstAVX512<>+704(SB), Z2, Z5
+	VMULPS       Z2, Z2, Z3
+	VFMADD213PS  Z2, Z3, Z5
+	VADDPS       vconstAVX512<>+768(SB), Z5, Z5
+	VSCALEFPS    Z4, Z5, Z5
+	VCMPPS       $0x01, vconstAVX512<>+64(SB), Z1, K2
+	VXORPS       Z5, Z5, K2, Z5
+	VADDPS       vconstAVX512<>+768(SB), Z5, Z5
+	VDIVPS       Z5, Z0, Z0
+	VMOVUPS      Z0, (AX)
+	ADDQ         $0x00000040, DX
+	ADDQ         $0x00000040, AX
+	DECQ         CX
+	JNZ          loop
+
+tail:
+	KORTESTW     K1, K1
+	JZ           done
+	VMOVUPS.Z    (DX), K1, Z0
+	VMULPS       vconstAVX512<>+832(SB), Z0, Z1
+	VMOVUPS      vconstAVX512<>+64(SB), Z3
+	VMAXPS       Z1, Z3, Z2
+	VMOVUPS      vconstAVX512<>+128(SB), Z3
+	VMINPS       Z2, Z3, Z2
+	VMULPS       vconstAVX512<>+192(SB), Z2, Z4
+	VRNDSCALEPS  $0x00, Z4, Z4
+	VFNMADD231PS vconstAVX512<>+256(SB), Z4, Z2
+	VFNMADD231PS vconstAVX512<>+320(SB), Z4, Z2
+	VMOVUPS      vconstAVX512<>+384(SB), Z5
+	VFMADD213PS  vconstAVX512<>+448(SB), Z2, Z5
+	VFMADD213PS  vconstAVX512<>+512(SB), Z2, Z5
+	VFMADD213PS  vconstAVX512<>+576(SB), Z2, Z5
+	VFMADD213PS  vconstAVX512<>+640(SB), Z2, Z5
+	VFMADD213PS  vconstAVX512<>+704(SB), Z2, Z5
+	VMULPS       Z2, Z2, Z3
+	VFMADD213PS  Z2, Z3, Z5
+	VADDPS       vconstAVX512<>+768(SB), Z5, Z5
+	VSCALEFPS    Z4, Z5, Z5
+	VCMPPS       $0x01, vconstAVX512<>+64(SB), Z1, K2
+	VXORPS       Z5, Z5, K2, Z5
+	VADDPS       vconstAVX512<>+768(SB), Z5, Z5
+	VDIVPS       Z5, Z0, Z0
+	VMOVUPS      Z0, K1, (AX)
+
+done:
+	VZEROUPPER
+	RET
+
+// func geluAVX512(out *float32, x *float32, n int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·geluAVX512(SB), NOSPLIT, $0-24
+	MOVQ  out+0(FP), AX
+	MOVQ  x+8(FP), DX
+	MOVQ  n+16(FP), BX
+	MOVQ  BX, CX
+	ANDQ  $0x0000000f, CX
+	MOVL  $0x00000001, SI
+	SHLL  CL, SI
+	DECL  SI
+	KMOVW SI, K1
+	MOVQ  BX, CX
+	SHRQ  $0x04, CX
+	JZ    tail
+
+loop:
+	VMOVUPS      (DX), Z0
+	VANDPS       vconstAVX512<>+896(SB), Z0, Z1
+	VMULPS       vconstAVX512<>+960(SB), Z1, Z1
+	VMULPS       vconstAVX512<>+704(SB), Z1, Z2
+	VADDPS       vconstAVX512<>+768(SB), Z2, Z2
+	VMOVUPS      vconstAVX512<>+768(SB), Z3
+	VDIVPS       Z2, Z3, Z2
+	VMOVUPS      vconstAVX512<>+1024(SB), Z4
+	VFMADD213PS  vconstAVX512<>+1088(SB), Z2, Z4
+	VFMADD213PS  vconstAVX512<>+1152(SB), Z2, Z4
+	VFMADD213PS  vconstAVX512<>+1216(SB), Z2, Z4
+	VFMADD213PS  vconstAVX512<>+1280(SB), Z2, Z4
+	VFMADD213PS  vconstAVX512<>+1344(SB), Z2, Z4
+	VFMADD213PS  vconstAVX512<>+1408(SB), Z2, Z4
+	VFMADD213PS  vconstAVX512<>+1472(SB), Z2, Z4
+	VFMADD213PS  vconstAVX512<>+1536(SB), Z2, Z4
+	VFMADD213PS  vconstAVX512<>+1600(SB), Z2, Z4
+	VFNMADD231PS Z1, Z1, Z4
+	VMOVUPS      vconstAVX512<>+64(SB), Z5
+	VMAXPS       Z4, Z5, Z1
+	VMOVUPS      vconstAVX512<>+128(SB), Z5
+	VMINPS       Z1, Z5, Z1
+	VMULPS       vconstAVX512<>+192(SB), Z1, Z6
+	VRNDSCALEPS  $0x00, Z6, Z6
+	VFNMADD231PS vconstAVX512<>+256(SB), Z6, Z1
+	VFNMADD231PS vconstAVX512<>+320(SB), Z6, Z1
+	VMOVUPS      vconstAVX512<>+384(SB), Z7
+	VFMADD213PS  vconstAVX512<>+448(SB), Z1, Z7
+	VFMADD213PS  vconstAVX512<>+512(SB), Z1, Z7
+	VFMADD213PS  vconstAVX512<>+576(SB), Z1, Z7
+	VFMADD213PS  vconstAVX512<>+640(SB), Z1, Z7
+	VFMADD213PS  vconstAVX512<>+704(SB), Z1, Z7
+	VMULPS       Z1, Z1, Z5
+	VFMADD213PS  Z1, Z5, Z7
+	VADDPS       vconstAVX512<>+768(SB), Z7, Z7
+	VSCALEFPS    Z6, Z7, Z7
+	VCMPPS       $0x01, vconstAVX512<>+64(SB), Z4, K2
+	VXORPS       Z7, Z7, K2, Z7
+	VMULPS       Z2, Z7, Z7
+	VMULPS       vconstAVX512<>+704(SB), Z7, Z7
+	VSUBPS       Z7, Z3, Z1
+	VCMPPS       $0x01, vconstAVX512<>+1664(SB), Z0, K2
+	VMOVAPS      Z7, K2, Z1
+	VMULPS       Z0, Z1, Z1
+	VMOVUPS      Z1, (AX)
+	ADDQ         $0x00000040, DX
+	ADDQ         $0x00000040, AX
+	DECQ         CX
+	JNZ          loop
+
+tail:
+	KORTESTW     K1, K1
+	JZ           done
+	VMOVUPS.Z    (DX), K1, Z0
+	VANDPS       vconstAVX512<>+896(SB), Z0, Z1
+	VMULPS       vconstAVX512<>+960(SB), Z1, Z1
+	VMULPS       vconstAVX512<>+704(SB), Z1, Z2
+	VADDPS       vconstAVX512<>+768(SB), Z2, Z2
+	VMOVUPS      vconstAVX512<>+768(SB), Z3
+	VDIVPS       Z2, Z3, Z2
+	VMOVUPS      vconstAVX512<>+1024(SB), Z4
+	VFMADD213PS  vconstAVX512<>+1088(SB), Z2, Z4
+	VFMADD213PS  vconstAVX512<>+1152(SB), Z2, Z4
+	VFMADD213PS  vconstAVX512<>+1216(SB), Z2, Z4
+	VFMADD213PS  vconstAVX512<>+1280(SB), Z2, Z4
+	VFMADD213PS  vconstAVX512<>+1344(SB), Z2, Z4
+	VFMADD213PS  vconstAVX512<>+1408(SB), Z2, Z4
+	VFMADD213PS  vconstAVX512<>+1472(SB), Z2, Z4
+	VFMADD213PS  vconstAVX512<>+1536(SB), Z2, Z4
+	VFMADD213PS  vconstAVX512<>+1600(SB), Z2, Z4
+	VFNMADD231PS Z1, Z1, Z4
+	VMOVUPS      vconstAVX512<>+64(SB), Z5
+	VMAXPS       Z4, Z5, Z1
+	VMOVUPS      vconstAVX512<>+128(SB), Z5
+	VMINPS       Z1, Z5, Z1
+	VMULPS       vconstAVX512<>+192(SB), Z1, Z6
+	VRNDSCALEPS  $0x00, Z6, Z6
+	VFNMADD231PS vconstAVX512<>+256(SB), Z6, Z1
+	VFNMADD231PS vconstAVX512<>+320(SB), Z6, Z1
+	VMOVUPS      vconstAVX512<>+384(SB), Z7
+	VFMADD213PS  vconstAVX512<>+448(SB), Z1, Z7
+	VFMADD213PS  vconstAVX512<>+512(SB), Z1, Z7
+	VFMADD213PS  vconstAVX512<>+576(SB), Z1, Z7
+	VFMADD213PS  vconstAVX512<>+640(SB), Z1, Z7
+	VFMADD213PS  vconstAVX512<>+704(SB), Z1, Z7
+	VMULPS       Z1, Z1, Z5
+	VFMADD213PS  Z1, Z5, Z7
+	VADDPS       vconstAVX512<>+768(SB), Z7, Z7
+	VSCALEFPS    Z6, Z7, Z7
+	VCMPPS       $0x01, vconstAVX512<>+64(SB), Z4, K2
+	VXORPS       Z7, Z7, K2, Z7
+	VMULPS       Z2, Z7, Z7
+	VMULPS       vconstAVX512<>+704(SB), Z7, Z7
+	VSUBPS       Z7, Z3, Z1
+	VCMPPS       $0x01, vconstAVX512<>+1664(SB), Z0, K2
+	VMOVAPS      Z7, K2, Z1
+	VMULPS       Z0, Z1, Z1
+	VMOVUPS      Z1, K1, (AX)
+
+done:
+	VZEROUPPER
+	RET
+
+// func sumF64AVX512(x *float32, n int) float64
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VL
+TEXT ·sumF64AVX512(SB), NOSPLIT, $0-24
+	MOVQ   x+0(FP), AX
+	MOVQ   n+8(FP), CX
+	VXORPD Z0, Z0, Z0
+	VXORPD Z1, Z1, Z1
+	MOVQ   CX, DX
+	SHRQ   $0x04, DX
+	JZ     single
+
+loop:
+	VCVTPS2PD (AX), Z2
+	VCVTPS2PD 32(AX), Z3
+	VADDPD    Z2, Z0, Z0
+	VADDPD    Z3, Z1, Z1
+	ADDQ      $0x00000040, AX
+	DECQ      DX
+	JNZ       loop
+
+single:
+	MOVQ      CX, DX
+	ANDQ      $0x00000008, DX
+	JZ        half
+	VCVTPS2PD (AX), Z2
+	VADDPD    Z2, Z0, Z0
+	ADDQ      $0x00000020, AX
+
+half:
+	ANDQ        $0x00000007, CX
+	JZ          halfdone
+	MOVL        $0x00000001, DX
+	SHLL        CL, DX
+	DECL        DX
+	KMOVW       DX, K1
+	VCVTPS2PD.Z (AX), K1, Z2
+	VADDPD      Z2, Z0, Z0
+
+halfdone:
+	VADDPD        Z1, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y1
+	VADDPD        Y1, Y0, Y1
+	VEXTRACTF64X2 $0x01, Y1, X0
+	VADDPD        X0, X1, X0
+	VPERMILPD     $0x01, X0, X1
+	VADDSD        X1, X0, X0
+	VMOVSD        X0, ret+16(FP)
+	VZEROUPPER
+	RET
+
+// func sumSqDevF64AVX512(x *float32, n int, mean float64) float64
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VL
+TEXT ·sumSqDevF64AVX512(SB), NOSPLIT, $0-32
+	MOVQ         x+0(FP), AX
+	MOVQ         n+8(FP), CX
+	VMOVSD       mean+16(FP), X0
+	VBROADCASTSD X0, Z0
+	VXORPD       Z1, Z1, Z1
+	VXORPD       Z2, Z2, Z2
+	MOVQ         CX, DX
+	SHRQ         $0x04, DX
+	JZ           single
+
+loop:
+	VCVTPS2PD   (AX), Z3
+	VCVTPS2PD   32(AX), Z4
+	VSUBPD      Z0, Z3, Z3
+	VSUBPD      Z0, Z4, Z4
+	VFMADD231PD Z3, Z3, Z1
+	VFMADD231PD Z4, Z4, Z2
+	ADDQ        $0x00000040, AX
+	DECQ        DX
+	JNZ         loop
+
+single:
+	MOVQ        CX, DX
+	ANDQ        $0x00000008, DX
+	JZ          half
+	VCVTPS2PD   (AX), Z3
+	VSUBPD      Z0, Z3, Z3
+	VFMADD231PD Z3, Z3, Z1
+	ADDQ        $0x00000020, AX
+
+half:
+	ANDQ        $0x00000007, CX
+	JZ          halfdone
+	MOVL        $0x00000001, DX
+	SHLL        CL, DX
+	DECL        DX
+	KMOVW       DX, K1
+	VCVTPS2PD.Z (AX), K1, Z3
+	VSUBPD.Z    Z0, Z3, K1, Z3
+	VFMADD231PD Z3, Z3, Z1
+
+halfdone:
+	VADDPD        Z2, Z1, Z1
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VADDPD        Y0, Y1, Y0
+	VEXTRACTF64X2 $0x01, Y0, X1
+	VADDPD        X1, X0, X1
+	VPERMILPD     $0x01, X1, X0
+	VADDSD        X0, X1, X1
+	VMOVSD        X1, ret+24(FP)
+	VZEROUPPER
+	RET
+
+// func lnApplyAVX512(out *float32, x *float32, w *float32, b *float32, n int, mean float64, rstd float64)
+// Requires: AVX, AVX512F, AVX512VL
+TEXT ·lnApplyAVX512(SB), NOSPLIT, $0-56
+	MOVQ         out+0(FP), AX
+	MOVQ         x+8(FP), DX
+	MOVQ         w+16(FP), BX
+	MOVQ         b+24(FP), SI
+	MOVQ         n+32(FP), CX
+	VMOVSD       mean+40(FP), X1
+	VBROADCASTSD X1, Z0
+	VMOVSD       rstd+48(FP), X1
+	VBROADCASTSD X1, Z1
+	MOVQ         CX, DI
+	SHRQ         $0x03, DI
+	JZ           tail
+
+loop:
+	VCVTPS2PD   (DX), Z2
+	VCVTPS2PD   (BX), Z3
+	VCVTPS2PD   (SI), Z4
+	VSUBPD      Z0, Z2, Z2
+	VMULPD      Z1, Z2, Z2
+	VFMADD213PD Z4, Z3, Z2
+	VCVTPD2PS   Z2, Y2
+	VMOVUPS     Y2, (AX)
+	ADDQ        $0x00000020, DX
+	ADDQ        $0x00000020, BX
+	ADDQ        $0x00000020, SI
+	ADDQ        $0x00000020, AX
+	DECQ        DI
+	JNZ         loop
+
+tail:
+	ANDQ        $0x00000007, CX
+	JZ          done
+	MOVL        $0x00000001, DI
+	SHLL        CL, DI
+	DECL        DI
+	KMOVW       DI, K1
+	VCVTPS2PD.Z (DX), K1, Z2
+	VCVTPS2PD.Z (BX), K1, Z3
+	VCVTPS2PD.Z (SI), K1, Z4
+	VSUBPD      Z0, Z2, Z2
+	VMULPD      Z1, Z2, Z2
+	VFMADD213PD Z4, Z3, Z2
+	VCVTPD2PS   Z2, Y0
+	VMOVUPS     Y0, K1, (AX)
+
+done:
+	VZEROUPPER
+	RET
+
+DATA vconstAVX512<>+0(SB)/4, $0xff800000
+DATA vconstAVX512<>+4(SB)/4, $0xff800000
+DATA vconstAVX512<>+8(SB)/4, $0xff800000
+DATA vconstAVX512<>+12(SB)/4, $0xff800000
+DATA vconstAVX512<>+16(SB)/4, $0xff800000
+DATA vconstAVX512<>+20(SB)/4, $0xff800000
+DATA vconstAVX512<>+24(SB)/4, $0xff800000
+DATA vconstAVX512<>+28(SB)/4, $0xff800000
+DATA vconstAVX512<>+32(SB)/4, $0xff800000
+DATA vconstAVX512<>+36(SB)/4, $0xff800000
+DATA vconstAVX512<>+40(SB)/4, $0xff800000
+DATA vconstAVX512<>+44(SB)/4, $0xff800000
+DATA vconstAVX512<>+48(SB)/4, $0xff800000
+DATA vconstAVX512<>+52(SB)/4, $0xff800000
+DATA vconstAVX512<>+56(SB)/4, $0xff800000
+DATA vconstAVX512<>+60(SB)/4, $0xff800000
+DATA vconstAVX512<>+64(SB)/4, $0xc2aeac4f
+DATA vconstAVX512<>+68(SB)/4, $0xc2aeac4f
+DATA vconstAVX512<>+72(SB)/4, $0xc2aeac4f
+DATA vconstAVX512<>+76(SB)/4, $0xc2aeac4f
+DATA vconstAVX512<>+80(SB)/4, $0xc2aeac4f
+DATA vconstAVX512<>+84(SB)/4, $0xc2aeac4f
+DATA vconstAVX512<>+88(SB)/4, $0xc2aeac4f
+DATA vconstAVX512<>+92(SB)/4, $0xc2aeac4f
+DATA vconstAVX512<>+96(SB)/4, $0xc2aeac4f
+DATA vconstAVX512<>+100(SB)/4, $0xc2aeac4f
+DATA vconstAVX512<>+104(SB)/4, $0xc2aeac4f
+DATA vconstAVX512<>+108(SB)/4, $0xc2aeac4f
+DATA vconstAVX512<>+112(SB)/4, $0xc2aeac4f
+DATA vconstAVX512<>+116(SB)/4, $0xc2aeac4f
+DATA vconstAVX512<>+120(SB)/4, $0xc2aeac4f
+DATA vconstAVX512<>+124(SB)/4, $0xc2aeac4f
+DATA vconstAVX512<>+128(SB)/4, $0x42b17217
+DATA vconstAVX512<>+132(SB)/4, $0x42b17217
+DATA vconstAVX512<>+136(SB)/4, $0x42b17217
+DATA vconstAVX512<>+140(SB)/4, $0x42b17217
+DATA vconstAVX512<>+144(SB)/4, $0x42b17217
+DATA vconstAVX512<>+148(SB)/4, $0x42b17217
+DATA vconstAVX512<>+152(SB)/4, $0x42b17217
+DATA vconstAVX512<>+156(SB)/4, $0x42b17217
+DATA vconstAVX512<>+160(SB)/4, $0x42b17217
+DATA vconstAVX512<>+164(SB)/4, $0x42b17217
+DATA vconstAVX512<>+168(SB)/4, $0x42b17217
+DATA vconstAVX512<>+172(SB)/4, $0x42b17217
+DATA vconstAVX512<>+176(SB)/4, $0x42b17217
+DATA vconstAVX512<>+180(SB)/4, $0x42b17217
+DATA vconstAVX512<>+184(SB)/4, $0x42b17217
+DATA vconstAVX512<>+188(SB)/4, $0x42b17217
+DATA vconstAVX512<>+192(SB)/4, $0x3fb8aa3b
+DATA vconstAVX512<>+196(SB)/4, $0x3fb8aa3b
+DATA vconstAVX512<>+200(SB)/4, $0x3fb8aa3b
+DATA vconstAVX512<>+204(SB)/4, $0x3fb8aa3b
+DATA vconstAVX512<>+208(SB)/4, $0x3fb8aa3b
+DATA vconstAVX512<>+212(SB)/4, $0x3fb8aa3b
+DATA vconstAVX512<>+216(SB)/4, $0x3fb8aa3b
+DATA vconstAVX512<>+220(SB)/4, $0x3fb8aa3b
+DATA vconstAVX512<>+224(SB)/4, $0x3fb8aa3b
+DATA vconstAVX512<>+228(SB)/4, $0x3fb8aa3b
+DATA vconstAVX512<>+232(SB)/4, $0x3fb8aa3b
+DATA vconstAVX512<>+236(SB)/4, $0x3fb8aa3b
+DATA vconstAVX512<>+240(SB)/4, $0x3fb8aa3b
+DATA vconstAVX512<>+244(SB)/4, $0x3fb8aa3b
+DATA vconstAVX512<>+248(SB)/4, $0x3fb8aa3b
+DATA vconstAVX512<>+252(SB)/4, $0x3fb8aa3b
+DATA vconstAVX512<>+256(SB)/4, $0x3f318000
+DATA vconstAVX512<>+260(SB)/4, $0x3f318000
+DATA vconstAVX512<>+264(SB)/4, $0x3f318000
+DATA vconstAVX512<>+268(SB)/4, $0x3f318000
+DATA vconstAVX512<>+272(SB)/4, $0x3f318000
+DATA vconstAVX512<>+276(SB)/4, $0x3f318000
+DATA vconstAVX512<>+280(SB)/4, $0x3f318000
+DATA vconstAVX512<>+284(SB)/4, $0x3f318000
+DATA vconstAVX512<>+288(SB)/4, $0x3f318000
+DATA vconstAVX512<>+292(SB)/4, $0x3f318000
+DATA vconstAVX512<>+296(SB)/4, $0x3f318000
+DATA vconstAVX512<>+300(SB)/4, $0x3f318000
+DATA vconstAVX512<>+304(SB)/4, $0x3f318000
+DATA vconstAVX512<>+308(SB)/4, $0x3f318000
+DATA vconstAVX512<>+312(SB)/4, $0x3f318000
+DATA vconstAVX512<>+316(SB)/4, $0x3f318000
+DATA vconstAVX512<>+320(SB)/4, $0xb95e8083
+DATA vconstAVX512<>+324(SB)/4, $0xb95e8083
+DATA vconstAVX512<>+328(SB)/4, $0xb95e8083
+DATA vconstAVX512<>+332(SB)/4, $0xb95e8083
+DATA vconstAVX512<>+336(SB)/4, $0xb95e8083
+DATA vconstAVX512<>+340(SB)/4, $0xb95e8083
+DATA vconstAVX512<>+344(SB)/4, $0xb95e8083
+DATA vconstAVX512<>+348(SB)/4, $0xb95e8083
+DATA vconstAVX512<>+352(SB)/4, $0xb95e8083
+DATA vconstAVX512<>+356(SB)/4, $0xb95e8083
+DATA vconstAVX512<>+360(SB)/4, $0xb95e8083
+DATA vconstAVX512<>+364(SB)/4, $0xb95e8083
+DATA vconstAVX512<>+368(SB)/4, $0xb95e8083
+DATA vconstAVX512<>+372(SB)/4, $0xb95e8083
+DATA vconstAVX512<>+376(SB)/4, $0xb95e8083
+DATA vconstAVX512<>+380(SB)/4, $0xb95e8083
+DATA vconstAVX512<>+384(SB)/4, $0x39506967
+DATA vconstAVX512<>+388(SB)/4, $0x39506967
+DATA vconstAVX512<>+392(SB)/4, $0x39506967
+DATA vconstAVX512<>+396(SB)/4, $0x39506967
+DATA vconstAVX512<>+400(SB)/4, $0x39506967
+DATA vconstAVX512<>+404(SB)/4, $0x39506967
+DATA vconstAVX512<>+408(SB)/4, $0x39506967
+DATA vconstAVX512<>+412(SB)/4, $0x39506967
+DATA vconstAVX512<>+416(SB)/4, $0x39506967
+DATA vconstAVX512<>+420(SB)/4, $0x39506967
+DATA vconstAVX512<>+424(SB)/4, $0x39506967
+DATA vconstAVX512<>+428(SB)/4, $0x39506967
+DATA vconstAVX512<>+432(SB)/4, $0x39506967
+DATA vconstAVX512<>+436(SB)/4, $0x39506967
+DATA vconstAVX512<>+440(SB)/4, $0x39506967
+DATA vconstAVX512<>+444(SB)/4, $0x39506967
+DATA vconstAVX512<>+448(SB)/4, $0x3ab743ce
+DATA vconstAVX512<>+452(SB)/4, $0x3ab743ce
+DATA vconstAVX512<>+456(SB)/4, $0x3ab743ce
+DATA vconstAVX512<>+460(SB)/4, $0x3ab743ce
+DATA vconstAVX512<>+464(SB)/4, $0x3ab743ce
+DATA vconstAVX512<>+468(SB)/4, $0x3ab743ce
+DATA vconstAVX512<>+472(SB)/4, $0x3ab743ce
+DATA vconstAVX512<>+476(SB)/4, $0x3ab743ce
+DATA vconstAVX512<>+480(SB)/4, $0x3ab743ce
+DATA vconstAVX512<>+484(SB)/4, $0x3ab743ce
+DATA vconstAVX512<>+488(SB)/4, $0x3ab743ce
+DATA vconstAVX512<>+492(SB)/4, $0x3ab743ce
+DATA vconstAVX512<>+496(SB)/4, $0x3ab743ce
+DATA vconstAVX512<>+500(SB)/4, $0x3ab743ce
+DATA vconstAVX512<>+504(SB)/4, $0x3ab743ce
+DATA vconstAVX512<>+508(SB)/4, $0x3ab743ce
+DATA vconstAVX512<>+512(SB)/4, $0x3c088908
+DATA vconstAVX512<>+516(SB)/4, $0x3c088908
+DATA vconstAVX512<>+520(SB)/4, $0x3c088908
+DATA vconstAVX512<>+524(SB)/4, $0x3c088908
+DATA vconstAVX512<>+528(SB)/4, $0x3c088908
+DATA vconstAVX512<>+532(SB)/4, $0x3c088908
+DATA vconstAVX512<>+536(SB)/4, $0x3c088908
+DATA vconstAVX512<>+540(SB)/4, $0x3c088908
+DATA vconstAVX512<>+544(SB)/4, $0x3c088908
+DATA vconstAVX512<>+548(SB)/4, $0x3c088908
+DATA vconstAVX512<>+552(SB)/4, $0x3c088908
+DATA vconstAVX512<>+556(SB)/4, $0x3c088908
+DATA vconstAVX512<>+560(SB)/4, $0x3c088908
+DATA vconstAVX512<>+564(SB)/4, $0x3c088908
+DATA vconstAVX512<>+568(SB)/4, $0x3c088908
+DATA vconstAVX512<>+572(SB)/4, $0x3c088908
+DATA vconstAVX512<>+576(SB)/4, $0x3d2aa9c1
+DATA vconstAVX512<>+580(SB)/4, $0x3d2aa9c1
+DATA vconstAVX512<>+584(SB)/4, $0x3d2aa9c1
+DATA vconstAVX512<>+588(SB)/4, $0x3d2aa9c1
+DATA vconstAVX512<>+592(SB)/4, $0x3d2aa9c1
+DATA vconstAVX512<>+596(SB)/4, $0x3d2aa9c1
+DATA vconstAVX512<>+600(SB)/4, $0x3d2aa9c1
+DATA vconstAVX512<>+604(SB)/4, $0x3d2aa9c1
+DATA vconstAVX512<>+608(SB)/4, $0x3d2aa9c1
+DATA vconstAVX512<>+612(SB)/4, $0x3d2aa9c1
+DATA vconstAVX512<>+616(SB)/4, $0x3d2aa9c1
+DATA vconstAVX512<>+620(SB)/4, $0x3d2aa9c1
+DATA vconstAVX512<>+624(SB)/4, $0x3d2aa9c1
+DATA vconstAVX512<>+628(SB)/4, $0x3d2aa9c1
+DATA vconstAVX512<>+632(SB)/4, $0x3d2aa9c1
+DATA vconstAVX512<>+636(SB)/4, $0x3d2aa9c1
+DATA vconstAVX512<>+640(SB)/4, $0x3e2aaaaa
+DATA vconstAVX512<>+644(SB)/4, $0x3e2aaaaa
+DATA vconstAVX512<>+648(SB)/4, $0x3e2aaaaa
+DATA vconstAVX512<>+652(SB)/4, $0x3e2aaaaa
+DATA vconstAVX512<>+656(SB)/4, $0x3e2aaaaa
+DATA vconstAVX512<>+660(SB)/4, $0x3e2aaaaa
+DATA vconstAVX512<>+664(SB)/4, $0x3e2aaaaa
+DATA vconstAVX512<>+668(SB)/4, $0x3e2aaaaa
+DATA vconstAVX512<>+672(SB)/4, $0x3e2aaaaa
+DATA vconstAVX512<>+676(SB)/4, $0x3e2aaaaa
+DATA vconstAVX512<>+680(SB)/4, $0x3e2aaaaa
+DATA vconstAVX512<>+684(SB)/4, $0x3e2aaaaa
+DATA vconstAVX512<>+688(SB)/4, $0x3e2aaaaa
+DATA vconstAVX512<>+692(SB)/4, $0x3e2aaaaa
+DATA vconstAVX512<>+696(SB)/4, $0x3e2aaaaa
+DATA vconstAVX512<>+700(SB)/4, $0x3e2aaaaa
+DATA vconstAVX512<>+704(SB)/4, $0x3f000000
+DATA vconstAVX512<>+708(SB)/4, $0x3f000000
+DATA vconstAVX512<>+712(SB)/4, $0x3f000000
+DATA vconstAVX512<>+716(SB)/4, $0x3f000000
+DATA vconstAVX512<>+720(SB)/4, $0x3f000000
+DATA vconstAVX512<>+724(SB)/4, $0x3f000000
+DATA vconstAVX512<>+728(SB)/4, $0x3f000000
+DATA vconstAVX512<>+732(SB)/4, $0x3f000000
+DATA vconstAVX512<>+736(SB)/4, $0x3f000000
+DATA vconstAVX512<>+740(SB)/4, $0x3f000000
+DATA vconstAVX512<>+744(SB)/4, $0x3f000000
+DATA vconstAVX512<>+748(SB)/4, $0x3f000000
+DATA vconstAVX512<>+752(SB)/4, $0x3f000000
+DATA vconstAVX512<>+756(SB)/4, $0x3f000000
+DATA vconstAVX512<>+760(SB)/4, $0x3f000000
+DATA vconstAVX512<>+764(SB)/4, $0x3f000000
+DATA vconstAVX512<>+768(SB)/4, $0x3f800000
+DATA vconstAVX512<>+772(SB)/4, $0x3f800000
+DATA vconstAVX512<>+776(SB)/4, $0x3f800000
+DATA vconstAVX512<>+780(SB)/4, $0x3f800000
+DATA vconstAVX512<>+784(SB)/4, $0x3f800000
+DATA vconstAVX512<>+788(SB)/4, $0x3f800000
+DATA vconstAVX512<>+792(SB)/4, $0x3f800000
+DATA vconstAVX512<>+796(SB)/4, $0x3f800000
+DATA vconstAVX512<>+800(SB)/4, $0x3f800000
+DATA vconstAVX512<>+804(SB)/4, $0x3f800000
+DATA vconstAVX512<>+808(SB)/4, $0x3f800000
+DATA vconstAVX512<>+812(SB)/4, $0x3f800000
+DATA vconstAVX512<>+816(SB)/4, $0x3f800000
+DATA vconstAVX512<>+820(SB)/4, $0x3f800000
+DATA vconstAVX512<>+824(SB)/4, $0x3f800000
+DATA vconstAVX512<>+828(SB)/4, $0x3f800000
+DATA vconstAVX512<>+832(SB)/4, $0xbfd9db23
+DATA vconstAVX512<>+836(SB)/4, $0xbfd9db23
+DATA vconstAVX512<>+840(SB)/4, $0xbfd9db23
+DATA vconstAVX512<>+844(SB)/4, $0xbfd9db23
+DATA vconstAVX512<>+848(SB)/4, $0xbfd9db23
+DATA vconstAVX512<>+852(SB)/4, $0xbfd9db23
+DATA vconstAVX512<>+856(SB)/4, $0xbfd9db23
+DATA vconstAVX512<>+860(SB)/4, $0xbfd9db23
+DATA vconstAVX512<>+864(SB)/4, $0xbfd9db23
+DATA vconstAVX512<>+868(SB)/4, $0xbfd9db23
+DATA vconstAVX512<>+872(SB)/4, $0xbfd9db23
+DATA vconstAVX512<>+876(SB)/4, $0xbfd9db23
+DATA vconstAVX512<>+880(SB)/4, $0xbfd9db23
+DATA vconstAVX512<>+884(SB)/4, $0xbfd9db23
+DATA vconstAVX512<>+888(SB)/4, $0xbfd9db23
+DATA vconstAVX512<>+892(SB)/4, $0xbfd9db23
+DATA vconstAVX512<>+896(SB)/4, $0x7fffffff
+DATA vconstAVX512<>+900(SB)/4, $0x7fffffff
+DATA vconstAVX512<>+904(SB)/4, $0x7fffffff
+DATA vconstAVX512<>+908(SB)/4, $0x7fffffff
+DATA vconstAVX512<>+912(SB)/4, $0x7fffffff
+DATA vconstAVX512<>+916(SB)/4, $0x7fffffff
+DATA vconstAVX512<>+920(SB)/4, $0x7fffffff
+DATA vconstAVX512<>+924(SB)/4, $0x7fffffff
+DATA vconstAVX512<>+928(SB)/4, $0x7fffffff
+DATA vconstAVX512<>+932(SB)/4, $0x7fffffff
+DATA vconstAVX512<>+936(SB)/4, $0x7fffffff
+DATA vconstAVX512<>+940(SB)/4, $0x7fffffff
+DATA vconstAVX512<>+944(SB)/4, $0x7fffffff
+DATA vconstAVX512<>+948(SB)/4, $0x7fffffff
+DATA vconstAVX512<>+952(SB)/4, $0x7fffffff
+DATA vconstAVX512<>+956(SB)/4, $0x7fffffff
+DATA vconstAVX512<>+960(SB)/4, $0x3f3504f3
+DATA vconstAVX512<>+964(SB)/4, $0x3f3504f3
+DATA vconstAVX512<>+968(SB)/4, $0x3f3504f3
+DATA vconstAVX512<>+972(SB)/4, $0x3f3504f3
+DATA vconstAVX512<>+976(SB)/4, $0x3f3504f3
+DATA vconstAVX512<>+980(SB)/4, $0x3f3504f3
+DATA vconstAVX512<>+984(SB)/4, $0x3f3504f3
+DATA vconstAVX512<>+988(SB)/4, $0x3f3504f3
+DATA vconstAVX512<>+992(SB)/4, $0x3f3504f3
+DATA vconstAVX512<>+996(SB)/4, $0x3f3504f3
+DATA vconstAVX512<>+1000(SB)/4, $0x3f3504f3
+DATA vconstAVX512<>+1004(SB)/4, $0x3f3504f3
+DATA vconstAVX512<>+1008(SB)/4, $0x3f3504f3
+DATA vconstAVX512<>+1012(SB)/4, $0x3f3504f3
+DATA vconstAVX512<>+1016(SB)/4, $0x3f3504f3
+DATA vconstAVX512<>+1020(SB)/4, $0x3f3504f3
+DATA vconstAVX512<>+1024(SB)/4, $0x3e2ef945
+DATA vconstAVX512<>+1028(SB)/4, $0x3e2ef945
+DATA vconstAVX512<>+1032(SB)/4, $0x3e2ef945
+DATA vconstAVX512<>+1036(SB)/4, $0x3e2ef945
+DATA vconstAVX512<>+1040(SB)/4, $0x3e2ef945
+DATA vconstAVX512<>+1044(SB)/4, $0x3e2ef945
+DATA vconstAVX512<>+1048(SB)/4, $0x3e2ef945
+DATA vconstAVX512<>+1052(SB)/4, $0x3e2ef945
+DATA vconstAVX512<>+1056(SB)/4, $0x3e2ef945
+DATA vconstAVX512<>+1060(SB)/4, $0x3e2ef945
+DATA vconstAVX512<>+1064(SB)/4, $0x3e2ef945
+DATA vconstAVX512<>+1068(SB)/4, $0x3e2ef945
+DATA vconstAVX512<>+1072(SB)/4, $0x3e2ef945
+DATA vconstAVX512<>+1076(SB)/4, $0x3e2ef945
+DATA vconstAVX512<>+1080(SB)/4, $0x3e2ef945
+DATA vconstAVX512<>+1084(SB)/4, $0x3e2ef945
+DATA vconstAVX512<>+1088(SB)/4, $0xbf527892
+DATA vconstAVX512<>+1092(SB)/4, $0xbf527892
+DATA vconstAVX512<>+1096(SB)/4, $0xbf527892
+DATA vconstAVX512<>+1100(SB)/4, $0xbf527892
+DATA vconstAVX512<>+1104(SB)/4, $0xbf527892
+DATA vconstAVX512<>+1108(SB)/4, $0xbf527892
+DATA vconstAVX512<>+1112(SB)/4, $0xbf527892
+DATA vconstAVX512<>+1116(SB)/4, $0xbf527892
+DATA vconstAVX512<>+1120(SB)/4, $0xbf527892
+DATA vconstAVX512<>+1124(SB)/4, $0xbf527892
+DATA vconstAVX512<>+1128(SB)/4, $0xbf527892
+DATA vconstAVX512<>+1132(SB)/4, $0xbf527892
+DATA vconstAVX512<>+1136(SB)/4, $0xbf527892
+DATA vconstAVX512<>+1140(SB)/4, $0xbf527892
+DATA vconstAVX512<>+1144(SB)/4, $0xbf527892
+DATA vconstAVX512<>+1148(SB)/4, $0xbf527892
+DATA vconstAVX512<>+1152(SB)/4, $0x3fbe87b0
+DATA vconstAVX512<>+1156(SB)/4, $0x3fbe87b0
+DATA vconstAVX512<>+1160(SB)/4, $0x3fbe87b0
+DATA vconstAVX512<>+1164(SB)/4, $0x3fbe87b0
+DATA vconstAVX512<>+1168(SB)/4, $0x3fbe87b0
+DATA vconstAVX512<>+1172(SB)/4, $0x3fbe87b0
+DATA vconstAVX512<>+1176(SB)/4, $0x3fbe87b0
+DATA vconstAVX512<>+1180(SB)/4, $0x3fbe87b0
+DATA vconstAVX512<>+1184(SB)/4, $0x3fbe87b0
+DATA vconstAVX512<>+1188(SB)/4, $0x3fbe87b0
+DATA vconstAVX512<>+1192(SB)/4, $0x3fbe87b0
+DATA vconstAVX512<>+1196(SB)/4, $0x3fbe87b0
+DATA vconstAVX512<>+1200(SB)/4, $0x3fbe87b0
+DATA vconstAVX512<>+1204(SB)/4, $0x3fbe87b0
+DATA vconstAVX512<>+1208(SB)/4, $0x3fbe87b0
+DATA vconstAVX512<>+1212(SB)/4, $0x3fbe87b0
+DATA vconstAVX512<>+1216(SB)/4, $0xbf914e5d
+DATA vconstAVX512<>+1220(SB)/4, $0xbf914e5d
+DATA vconstAVX512<>+1224(SB)/4, $0xbf914e5d
+DATA vconstAVX512<>+1228(SB)/4, $0xbf914e5d
+DATA vconstAVX512<>+1232(SB)/4, $0xbf914e5d
+DATA vconstAVX512<>+1236(SB)/4, $0xbf914e5d
+DATA vconstAVX512<>+1240(SB)/4, $0xbf914e5d
+DATA vconstAVX512<>+1244(SB)/4, $0xbf914e5d
+DATA vconstAVX512<>+1248(SB)/4, $0xbf914e5d
+DATA vconstAVX512<>+1252(SB)/4, $0xbf914e5d
+DATA vconstAVX512<>+1256(SB)/4, $0xbf914e5d
+DATA vconstAVX512<>+1260(SB)/4, $0xbf914e5d
+DATA vconstAVX512<>+1264(SB)/4, $0xbf914e5d
+DATA vconstAVX512<>+1268(SB)/4, $0xbf914e5d
+DATA vconstAVX512<>+1272(SB)/4, $0xbf914e5d
+DATA vconstAVX512<>+1276(SB)/4, $0xbf914e5d
+DATA vconstAVX512<>+1280(SB)/4, $0x3e8ec7cc
+DATA vconstAVX512<>+1284(SB)/4, $0x3e8ec7cc
+DATA vconstAVX512<>+1288(SB)/4, $0x3e8ec7cc
+DATA vconstAVX512<>+1292(SB)/4, $0x3e8ec7cc
+DATA vconstAVX512<>+1296(SB)/4, $0x3e8ec7cc
+DATA vconstAVX512<>+1300(SB)/4, $0x3e8ec7cc
+DATA vconstAVX512<>+1304(SB)/4, $0x3e8ec7cc
+DATA vconstAVX512<>+1308(SB)/4, $0x3e8ec7cc
+DATA vconstAVX512<>+1312(SB)/4, $0x3e8ec7cc
+DATA vconstAVX512<>+1316(SB)/4, $0x3e8ec7cc
+DATA vconstAVX512<>+1320(SB)/4, $0x3e8ec7cc
+DATA vconstAVX512<>+1324(SB)/4, $0x3e8ec7cc
+DATA vconstAVX512<>+1328(SB)/4, $0x3e8ec7cc
+DATA vconstAVX512<>+1332(SB)/4, $0x3e8ec7cc
+DATA vconstAVX512<>+1336(SB)/4, $0x3e8ec7cc
+DATA vconstAVX512<>+1340(SB)/4, $0x3e8ec7cc
+DATA vconstAVX512<>+1344(SB)/4, $0xbe3ec24c
+DATA vconstAVX512<>+1348(SB)/4, $0xbe3ec24c
+DATA vconstAVX512<>+1352(SB)/4, $0xbe3ec24c
+DATA vconstAVX512<>+1356(SB)/4, $0xbe3ec24c
+DATA vconstAVX512<>+1360(SB)/4, $0xbe3ec24c
+DATA vconstAVX512<>+1364(SB)/4, $0xbe3ec24c
+DATA vconstAVX512<>+1368(SB)/4, $0xbe3ec24c
+DATA vconstAVX512<>+1372(SB)/4, $0xbe3ec24c
+DATA vconstAVX512<>+1376(SB)/4, $0xbe3ec24c
+DATA vconstAVX512<>+1380(SB)/4, $0xbe3ec24c
+DATA vconstAVX512<>+1384(SB)/4, $0xbe3ec24c
+DATA vconstAVX512<>+1388(SB)/4, $0xbe3ec24c
+DATA vconstAVX512<>+1392(SB)/4, $0xbe3ec24c
+DATA vconstAVX512<>+1396(SB)/4, $0xbe3ec24c
+DATA vconstAVX512<>+1400(SB)/4, $0xbe3ec24c
+DATA vconstAVX512<>+1404(SB)/4, $0xbe3ec24c
+DATA vconstAVX512<>+1408(SB)/4, $0x3dc636c9
+DATA vconstAVX512<>+1412(SB)/4, $0x3dc636c9
+DATA vconstAVX512<>+1416(SB)/4, $0x3dc636c9
+DATA vconstAVX512<>+1420(SB)/4, $0x3dc636c9
+DATA vconstAVX512<>+1424(SB)/4, $0x3dc636c9
+DATA vconstAVX512<>+1428(SB)/4, $0x3dc636c9
+DATA vconstAVX512<>+1432(SB)/4, $0x3dc636c9
+DATA vconstAVX512<>+1436(SB)/4, $0x3dc636c9
+DATA vconstAVX512<>+1440(SB)/4, $0x3dc636c9
+DATA vconstAVX512<>+1444(SB)/4, $0x3dc636c9
+DATA vconstAVX512<>+1448(SB)/4, $0x3dc636c9
+DATA vconstAVX512<>+1452(SB)/4, $0x3dc636c9
+DATA vconstAVX512<>+1456(SB)/4, $0x3dc636c9
+DATA vconstAVX512<>+1460(SB)/4, $0x3dc636c9
+DATA vconstAVX512<>+1464(SB)/4, $0x3dc636c9
+DATA vconstAVX512<>+1468(SB)/4, $0x3dc636c9
+DATA vconstAVX512<>+1472(SB)/4, $0x3ebf88fb
+DATA vconstAVX512<>+1476(SB)/4, $0x3ebf88fb
+DATA vconstAVX512<>+1480(SB)/4, $0x3ebf88fb
+DATA vconstAVX512<>+1484(SB)/4, $0x3ebf88fb
+DATA vconstAVX512<>+1488(SB)/4, $0x3ebf88fb
+DATA vconstAVX512<>+1492(SB)/4, $0x3ebf88fb
+DATA vconstAVX512<>+1496(SB)/4, $0x3ebf88fb
+DATA vconstAVX512<>+1500(SB)/4, $0x3ebf88fb
+DATA vconstAVX512<>+1504(SB)/4, $0x3ebf88fb
+DATA vconstAVX512<>+1508(SB)/4, $0x3ebf88fb
+DATA vconstAVX512<>+1512(SB)/4, $0x3ebf88fb
+DATA vconstAVX512<>+1516(SB)/4, $0x3ebf88fb
+DATA vconstAVX512<>+1520(SB)/4, $0x3ebf88fb
+DATA vconstAVX512<>+1524(SB)/4, $0x3ebf88fb
+DATA vconstAVX512<>+1528(SB)/4, $0x3ebf88fb
+DATA vconstAVX512<>+1532(SB)/4, $0x3ebf88fb
+DATA vconstAVX512<>+1536(SB)/4, $0x3f8000c7
+DATA vconstAVX512<>+1540(SB)/4, $0x3f8000c7
+DATA vconstAVX512<>+1544(SB)/4, $0x3f8000c7
+DATA vconstAVX512<>+1548(SB)/4, $0x3f8000c7
+DATA vconstAVX512<>+1552(SB)/4, $0x3f8000c7
+DATA vconstAVX512<>+1556(SB)/4, $0x3f8000c7
+DATA vconstAVX512<>+1560(SB)/4, $0x3f8000c7
+DATA vconstAVX512<>+1564(SB)/4, $0x3f8000c7
+DATA vconstAVX512<>+1568(SB)/4, $0x3f8000c7
+DATA vconstAVX512<>+1572(SB)/4, $0x3f8000c7
+DATA vconstAVX512<>+1576(SB)/4, $0x3f8000c7
+DATA vconstAVX512<>+1580(SB)/4, $0x3f8000c7
+DATA vconstAVX512<>+1584(SB)/4, $0x3f8000c7
+DATA vconstAVX512<>+1588(SB)/4, $0x3f8000c7
+DATA vconstAVX512<>+1592(SB)/4, $0x3f8000c7
+DATA vconstAVX512<>+1596(SB)/4, $0x3f8000c7
+DATA vconstAVX512<>+1600(SB)/4, $0xbfa1fc4e
+DATA vconstAVX512<>+1604(SB)/4, $0xbfa1fc4e
+DATA vconstAVX512<>+1608(SB)/4, $0xbfa1fc4e
+DATA vconstAVX512<>+1612(SB)/4, $0xbfa1fc4e
+DATA vconstAVX512<>+1616(SB)/4, $0xbfa1fc4e
+DATA vconstAVX512<>+1620(SB)/4, $0xbfa1fc4e
+DATA vconstAVX512<>+1624(SB)/4, $0xbfa1fc4e
+DATA vconstAVX512<>+1628(SB)/4, $0xbfa1fc4e
+DATA vconstAVX512<>+1632(SB)/4, $0xbfa1fc4e
+DATA vconstAVX512<>+1636(SB)/4, $0xbfa1fc4e
+DATA vconstAVX512<>+1640(SB)/4, $0xbfa1fc4e
+DATA vconstAVX512<>+1644(SB)/4, $0xbfa1fc4e
+DATA vconstAVX512<>+1648(SB)/4, $0xbfa1fc4e
+DATA vconstAVX512<>+1652(SB)/4, $0xbfa1fc4e
+DATA vconstAVX512<>+1656(SB)/4, $0xbfa1fc4e
+DATA vconstAVX512<>+1660(SB)/4, $0xbfa1fc4e
+DATA vconstAVX512<>+1664(SB)/4, $0x00000000
+DATA vconstAVX512<>+1668(SB)/4, $0x00000000
+DATA vconstAVX512<>+1672(SB)/4, $0x00000000
+DATA vconstAVX512<>+1676(SB)/4, $0x00000000
+DATA vconstAVX512<>+1680(SB)/4, $0x00000000
+DATA vconstAVX512<>+1684(SB)/4, $0x00000000
+DATA vconstAVX512<>+1688(SB)/4, $0x00000000
+DATA vconstAVX512<>+1692(SB)/4, $0x00000000
+DATA vconstAVX512<>+1696(SB)/4, $0x00000000
+DATA vconstAVX512<>+1700(SB)/4, $0x00000000
+DATA vconstAVX512<>+1704(SB)/4, $0x00000000
+DATA vconstAVX512<>+1708(SB)/4, $0x00000000
+DATA vconstAVX512<>+1712(SB)/4, $0x00000000
+DATA vconstAVX512<>+1716(SB)/4, $0x00000000
+DATA vconstAVX512<>+1720(SB)/4, $0x00000000
+DATA vconstAVX512<>+1724(SB)/4, $0x00000000
+GLOBL vconstAVX512<>(SB), RODATA|NOPTR, $1728
