@@ -39,7 +39,7 @@ func attention64(q, k, v, mask []float64, tq, tk, dh int, scale float64) (out, p
 // exceed dh and the head starts at an offset.
 type attnCase struct {
 	tq, tk, dh int
-	mask       string // "", "causal" (-Inf), "pad" (-3.4e38 on the last keys), "row" (one row fully -Inf)
+	mask       string // "", "causal" (-Inf), "pad" (-3.4e38 on the last keys), "row" (one row fully -Inf), "early" (-Inf on the first keys of even rows)
 }
 
 func (c attnCase) String() string {
@@ -59,6 +59,10 @@ func (c attnCase) mask32() []float32 {
 			case c.mask == "pad" && j >= c.tk/2+1:
 				m[i*c.tk+j] = -3.4e38
 			case c.mask == "row" && (i == c.tq/2 || j%3 == 1):
+				m[i*c.tk+j] = float32(math.Inf(-1))
+			case c.mask == "early" && i%2 == 0 && j < c.tk*2/3:
+				// Even rows see only the last third of the keys: with
+				// several key tiles the first ones are fully masked.
 				m[i*c.tk+j] = float32(math.Inf(-1))
 			}
 		}
@@ -223,4 +227,87 @@ func TestAttentionPanics(t *testing.T) {
 	mustPanic(t, "AttentionBackward: len(dk)=11 < 12", func() {
 		AttentionBackward(buf(8), buf(11), buf(12), buf(8), buf(6), buf(8), buf(12), buf(12), d)
 	})
+}
+
+// TestAttentionFused runs the fused forward of every instruction-set level
+// (the Sgemm variant with the vector variant of the same level) against the
+// float64 reference, with the bound of TestAttention plus the float32 exp
+// of the assembly variants, and checks that nothing outside the head's
+// output window is written.
+func TestAttentionFused(t *testing.T) {
+	var cases []attnCase
+	for i, n := range oddSizes {
+		cases = append(cases,
+			attnCase{tq: n, tk: n, dh: oddSizes[(i+3)%len(oddSizes)]%65 + 1, mask: []string{"", "causal", "pad", "row"}[i%4]},
+			attnCase{tq: oddSizes[(i+5)%len(oddSizes)], tk: n, dh: oddSizes[i%7], mask: []string{"pad", "", "row", "causal"}[i%4]},
+		)
+	}
+	cases = append(cases,
+		attnCase{tq: 197, tk: 197, dh: 64},
+		attnCase{tq: 1, tk: 255, dh: 64, mask: "pad"},
+		attnCase{tq: 1, tk: 216, dh: 64, mask: "causal"},
+		// Several key tiles (attnBK = 256) and query blocks (attnBQ = 64).
+		attnCase{tq: 70, tk: 600, dh: 33, mask: "early"},
+		attnCase{tq: 130, tk: 513, dh: 64, mask: "causal"},
+		attnCase{tq: 3, tk: 700, dh: 16, mask: "row"},
+		attnCase{tq: 65, tk: 257, dh: 8},
+	)
+	for _, sv := range sgemmVariants() {
+		vv := vecFor(sv.isa)
+		for ci, tc := range cases {
+			name := sv.Name + " " + tc.String()
+			s := newAttn(tc, uint64(ci))
+			want, _ := attention64(s.q64, s.k64, s.v64, s.m64, tc.tq, tc.tk, tc.dh, float64(s.d.Scale))
+			ob := randSlice(newRand(7), s.lay.size(tc.tq))
+			obBefore := append([]float32(nil), ob...)
+			o := s.lay.off
+			attentionFusedWith(&sv, vv, ob[o:], s.qb[o:], s.kb[o:], s.vb[o:], s.mask, s.d)
+			s.lay.checkOutside(t, name+" out", tc.tq, tc.dh, obBefore, ob)
+			smax := 2 * math.Sqrt(float64(tc.dh))
+			tol := 2*float64(tc.dh+tc.tk)/(1<<23)*(1+smax) + 4e-6
+			compare(t, name+" out", s.lay.gather(tc.tq, tc.dh, ob), want, tol, 0)
+		}
+	}
+	// The exported entry point.
+	tc := attnCase{tq: 17, tk: 300, dh: 64, mask: "early"}
+	s := newAttn(tc, 99)
+	want, _ := attention64(s.q64, s.k64, s.v64, s.m64, tc.tq, tc.tk, tc.dh, float64(s.d.Scale))
+	ob := make([]float32, s.lay.size(tc.tq))
+	o := s.lay.off
+	AttentionFused(ob[o:], s.qb[o:], s.kb[o:], s.vb[o:], s.mask, s.d)
+	compare(t, "AttentionFused", s.lay.gather(tc.tq, tc.dh, ob), want, 2*float64(tc.dh+tc.tk)/(1<<23)*17+4e-6, 0)
+	mustPanic(t, "AttentionFused: len(out)", func() {
+		AttentionFused(make([]float32, 3), make([]float32, 4), make([]float32, 4), make([]float32, 4), nil, AttnDims{Tq: 2, Tk: 2, Dh: 2, Ldq: 2, Ldk: 2, Ldv: 2, Ldo: 2, Scale: 1})
+	})
+}
+
+// BenchmarkAttention times one head of the vision encoder (197 tokens, head
+// size 64) and one decoding step against a 216-position cache, through
+// Attention (with probabilities) and AttentionFused, per variant level.
+func BenchmarkAttention(b *testing.B) {
+	for _, sv := range sgemmVariants() {
+		vv := vecFor(sv.isa)
+		for _, tc := range []attnCase{{tq: 197, tk: 197, dh: 64}, {tq: 1, tk: 216, dh: 64, mask: "causal"}} {
+			s := newAttn(tc, 1)
+			o := s.lay.off
+			ob := make([]float32, s.lay.size(tc.tq))
+			flops := 4 * float64(tc.tq) * float64(tc.tk) * float64(tc.dh)
+			shape := fmt.Sprintf("%dx%dx%d", tc.tq, tc.tk, tc.dh)
+			b.Run(sv.Name+"/fused/"+shape, func(b *testing.B) {
+				for b.Loop() {
+					attentionFusedWith(&sv, vv, ob[o:], s.qb[o:], s.kb[o:], s.vb[o:], s.mask, s.d)
+				}
+				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+			if sv.Name == sgemmSelected().Name {
+				probs := make([]float32, tc.tq*tc.tk)
+				b.Run(sv.Name+"/probs/"+shape, func(b *testing.B) {
+					for b.Loop() {
+						Attention(ob[o:], probs, s.qb[o:], s.kb[o:], s.vb[o:], s.mask, s.d)
+					}
+					b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				})
+			}
+		}
+	}
 }
