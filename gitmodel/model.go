@@ -29,6 +29,7 @@ type Model struct {
 	// Warnings lists checkpoint tensors the model does not use.
 	Warnings []string
 	closer   func() error
+	release  func(name string) // drop a checkpoint tensor's pages from memory
 }
 
 // ignoredKeys are buffers some checkpoints carry that the model does not use.
@@ -61,7 +62,7 @@ func LoadWith(dir string, opt LoadOptions) (*Model, error) {
 		set.Close()
 		return nil, err
 	}
-	m.closer = set.Close
+	m.closer, m.release = set.Close, set.Release
 	return m, nil
 }
 

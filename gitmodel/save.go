@@ -7,14 +7,34 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/gitcap/gitcap/nn"
 	"github.com/gitcap/gitcap/tensor/safetensors"
 )
 
-// SaveWeights writes every parameter to path as F32 safetensors with
-// {"format": "pt"} metadata (what transformers expects), atomically.
+// SaveWeights writes every parameter to path as safetensors with
+// {"format": "pt"} metadata (what transformers expects), atomically: F32,
+// except Linear weights that were quantized, which are stored in their
+// format as nn.QuantTensors describes (transformers cannot read those).
 func (m *Model) SaveWeights(path string) error {
 	var ts []safetensors.Tensor
+	meta := map[string]string{"format": "pt"}
+	quantized := map[string]bool{}
+	for _, nl := range m.Linears() {
+		if q := nl.Linear.Q; q != nil {
+			name := nl.Name + ".weight"
+			qt, desc, err := nn.QuantTensors(name, q)
+			if err != nil {
+				return err
+			}
+			ts = append(ts, qt...)
+			meta[nn.QuantMetaKey(name)] = desc
+			quantized[name] = true
+		}
+	}
 	for _, p := range m.Params {
+		if quantized[p.Name] {
+			continue
+		}
 		shape := make([]int64, p.Tensor.Rank())
 		for i, d := range p.Tensor.Shape() {
 			shape[i] = int64(d)
@@ -25,7 +45,7 @@ func (m *Model) SaveWeights(path string) error {
 		}
 		ts = append(ts, t)
 	}
-	return safetensors.WriteFile(path, ts, map[string]string{"format": "pt"})
+	return safetensors.WriteFile(path, ts, meta)
 }
 
 // AtomicFile is a file written under a temporary name in the destination

@@ -10,8 +10,13 @@ import (
 // Linear is y = x·Wᵀ + b, as torch.nn.Linear, plus an optional low-rank
 // adapter: y += Scaling · (x·Aᵀ)·Bᵀ (PEFT's LoRA, formats.md §3.5).
 // x: (N, In) → y: (N, Out). Weight: (Out, In). Bias: (Out) or nil.
+//
+// The weight is either Weight (F32, trainable) or Q (F16, BF16, Q8 or NF4:
+// frozen, dequantized on the fly inside the matmul); the rest of the model
+// does not know which.
 type Linear struct {
 	Weight *tensor.Tensor
+	Q      *kernels.QMatrix
 	Bias   *tensor.Tensor
 	LoRA   *LoRA
 }
@@ -27,8 +32,29 @@ type LoRA struct {
 func (a *LoRA) Rank() int { return a.A.Dim(0) }
 
 // In and Out are the input and output widths.
-func (l *Linear) In() int  { return l.Weight.Dim(1) }
-func (l *Linear) Out() int { return l.Weight.Dim(0) }
+func (l *Linear) In() int {
+	if l.Q != nil {
+		return l.Q.Cols
+	}
+	return l.Weight.Dim(1)
+}
+
+func (l *Linear) Out() int {
+	if l.Q != nil {
+		return l.Q.Rows
+	}
+	return l.Weight.Dim(0)
+}
+
+// Quantize replaces the F32 weight by its copy in format f (which then
+// stays frozen). It returns the bytes the weight now takes.
+func (l *Linear) Quantize(f kernels.QFormat) int {
+	if l.Q == nil {
+		l.Q = kernels.Quantize(f, l.Weight.Data(), l.Out(), l.In())
+		l.Weight = nil
+	}
+	return l.Q.Bytes()
+}
 
 // Forward computes y = x·Wᵀ + b for n rows, overwriting y.
 func (l *Linear) Forward(p *kernels.Pool, y, x []float32, n int) {
@@ -36,8 +62,11 @@ func (l *Linear) Forward(p *kernels.Pool, y, x []float32, n int) {
 	if len(x) < n*in || len(y) < n*out {
 		panic(fmt.Sprintf("nn: Linear.Forward: x %d / y %d values for %d rows of %d→%d", len(x), len(y), n, in, out))
 	}
-	w := l.Weight.Data()
-	kernels.Sgemm(p, false, true, n, out, in, 1, x, in, w, in, 0, y, out)
+	if l.Q != nil {
+		kernels.QMatMul(p, y, x, n, l.Q)
+	} else {
+		kernels.Sgemm(p, false, true, n, out, in, 1, x, in, l.Weight.Data(), in, 0, y, out)
+	}
 	if l.Bias != nil {
 		b := l.Bias.Data()
 		for r := 0; r < n; r++ {
@@ -53,8 +82,14 @@ func (l *Linear) Forward(p *kernels.Pool, y, x []float32, n int) {
 }
 
 // LoadLinear reads "<prefix>.weight" (Out, In) and, if bias, "<prefix>.bias" (Out).
+// A weight stored quantized (see QuantTensors) loads as Q.
 func LoadLinear(w *Weights, in, out int, bias bool) *Linear {
-	l := &Linear{Weight: w.Get("weight", out, in)}
+	l := &Linear{}
+	if q, ok := w.getQuantized(out, in); ok {
+		l.Q = q
+	} else {
+		l.Weight = w.Get("weight", out, in)
+	}
 	if bias {
 		l.Bias = w.GetInit("bias", InitZeros, out)
 	}

@@ -72,7 +72,11 @@ func (t *Tape) linearBack(l *Linear, x, y *Var, trainW, trainB bool) {
 	in, out, n, p := l.In(), l.Out(), x.Rows, t.Pool
 	dy := y.Grad
 	if x.needGrad { // dx += dy·W   (N, In)
-		kernels.Sgemm(p, false, false, n, in, out, 1, dy, out, l.Weight.Data(), in, 1, x.grad(), in)
+		if l.Q != nil {
+			kernels.QMatMulT(p, x.grad(), dy, n, l.Q)
+		} else {
+			kernels.Sgemm(p, false, false, n, in, out, 1, dy, out, l.Weight.Data(), in, 1, x.grad(), in)
+		}
 	}
 	if trainW { // dW += dyᵀ·x   (Out, In)
 		kernels.Sgemm(p, true, false, out, in, n, 1, dy, out, x.Data, in, 1, t.Grads.Of(l.Weight), in)

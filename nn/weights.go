@@ -35,7 +35,8 @@ type loadState struct {
 	errs   []error
 	init   InitFunc // instead of src: create fresh tensors
 	params []NamedTensor
-	copy   bool // copy out of the (read-only, memory-mapped) source
+	copy   bool              // copy out of the (read-only, memory-mapped) source
+	meta   map[string]string // checkpoint metadata (quantized weights)
 }
 
 // NamedTensor is a parameter with its checkpoint name.
@@ -76,7 +77,11 @@ func (w *Weights) Params() []NamedTensor { return append([]NamedTensor(nil), w.s
 
 // NewWeights starts loading from src; file names the checkpoint in errors.
 func NewWeights(src Source, file string) *Weights {
-	return &Weights{st: &loadState{src: src, file: file, used: map[string]bool{}}}
+	st := &loadState{src: src, file: file, used: map[string]bool{}}
+	if m, ok := src.(interface{ Metadata() map[string]string }); ok {
+		st.meta = m.Metadata()
+	}
+	return &Weights{st: st}
 }
 
 // Push returns a loader whose names are prefixed by name (joined with ".").

@@ -1,0 +1,6 @@
+//go:build !linux
+
+package safetensors
+
+// releasePages is a no-op outside Linux.
+func releasePages([]byte) {}
