@@ -41,6 +41,7 @@ func evalCommand() *cli.Command {
 				Split: c.String("split"), CaptionColumn: c.String("caption_column"), CaptionSuffix: c.String("caption_file_suffix"),
 				Recursive: c.Bool("recursive"), Strict: c.Bool("strict"), BatchSize: c.Int("batch_size"),
 				Generate:   !c.Bool("no_generate"),
+				Prepare:    func(m *gitmodel.Model) error { return quantizeFromFlags(c, m) },
 				Generation: func(cp *gitmodel.Captioner) (gitmodel.GenerateConfig, error) { return generateConfig(c, cp) },
 			}
 			rep, err := training.Evaluate(c.Context, cfg, training.Env{Resolve: hubResolver(c), Pool: pool, Log: c.App.ErrWriter})
@@ -73,10 +74,12 @@ func mergeCommand() *cli.Command {
 		Description: "Writes config.json, model.safetensors (F32, the base's key names) and the\n" +
 			"processor/tokenizer files into --output_dir; transformers and gitcap load it as\n" +
 			"a plain GIT checkpoint.",
-		Flags: append(modelFlags(),
+		Flags: []cli.Flag{
+			stringFlag("model_path", "", "the PEFT adapter folder", "m"),
+			stringFlag("model_id", "", "its base (folder or hub id); default: the adapter's base_model_name_or_path"),
 			stringFlag("output_dir", "", "folder to write"),
 			boolFlag("quiet", false, "no progress bar"),
-		),
+		},
 		Action: func(c *cli.Context) error {
 			out := c.String("output_dir")
 			if out == "" || c.String("model_path") == "" {
@@ -111,4 +114,42 @@ func writeModelFolder(cp *gitmodel.Captioner, out string) error {
 		return err
 	}
 	return gitmodel.CopyCompanionFiles(cp.BaseDir, out)
+}
+
+func quantizeCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "quantize",
+		Usage: "write a model folder whose Linear weights are stored in 16, 8 or 4 bits",
+		Description: "Stores every Linear weight (except --quantize_skip) as F16, Q8 (blocks of 32 with an\n" +
+			"F16 scale) or NF4 (blocks of 64, bitsandbytes' code book, double-quantized scales) in\n" +
+			"model.safetensors, described by \"gitcap.quantized.<name>\" metadata; embeddings,\n" +
+			"LayerNorms, biases and the patch embedding stay F32. gitcap infer, eval and train\n" +
+			"load it without quantizing again (transformers cannot).",
+		Flags: append(modelFlags(),
+			stringFlag("output_dir", "", "folder to write"),
+			boolFlag("quiet", false, "no progress bar"),
+		),
+		Action: func(c *cli.Context) error {
+			out := c.String("output_dir")
+			if out == "" || c.String("model_path") == "" {
+				return cli.Exit("quantize: --model_path and --output_dir are required", 2)
+			}
+			if c.Int("bits") == 32 {
+				return cli.Exit("quantize: give --bits 16, 8 or 4", 2)
+			}
+			cp, err := loadCaptioner(c, nil)
+			if err != nil {
+				return err
+			}
+			defer cp.Close()
+			if cp.Adapter != nil {
+				return fmt.Errorf("%s is an adapter: merge it first (gitcap merge), then quantize the merged model", c.String("model_path"))
+			}
+			if err := writeModelFolder(cp, out); err != nil {
+				return err
+			}
+			fmt.Fprintf(c.App.Writer, "wrote %s (%d-bit Linear weights)\n", out, c.Int("bits"))
+			return nil
+		},
+	}
 }

@@ -51,7 +51,36 @@ func modelFlags() []cli.Flag {
 		stringFlag("model_path", "", "model folder, hub id, or PEFT adapter folder", "m"),
 		stringFlag("model_id", "", "base model (folder or hub id); overrides an adapter's base_model_name_or_path"),
 		intFlag("threads", 0, "worker threads for the kernels (0: all cores)"),
+		intFlag("bits", 32, "store Linear weights in 16 (F16), 8 (Q8 blocks) or 4 (NF4) bits at load; 32 keeps them as they are"),
+		stringFlag("quantize_skip", strings.Join(gitmodel.DefaultQuantizeSkip, ","), "modules (name suffixes) that --bits leaves in F32"),
 	}
+}
+
+// bitsFormat maps --bits to a weight format.
+func bitsFormat(bits int) (kernels.QFormat, error) {
+	f, ok := map[int]kernels.QFormat{32: kernels.QF32, 16: kernels.QF16, 8: kernels.Q8, 4: kernels.NF4}[bits]
+	if !ok {
+		return 0, fmt.Errorf("--bits %d: want 32, 16, 8 or 4", bits)
+	}
+	return f, nil
+}
+
+// quantizeFromFlags applies --bits and --quantize_skip to a loaded model.
+func quantizeFromFlags(c *cli.Context, m *gitmodel.Model) error {
+	f, err := bitsFormat(c.Int("bits"))
+	if err != nil {
+		return err
+	}
+	if f != kernels.QF32 {
+		skip := []string{}
+		for _, s := range strings.Split(c.String("quantize_skip"), ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				skip = append(skip, s)
+			}
+		}
+		m.Quantize(gitmodel.QuantizeOptions{Format: f, Skip: skip})
+	}
+	return nil
 }
 
 func generationFlags() []cli.Flag {
@@ -99,6 +128,10 @@ func loadCaptioner(c *cli.Context, pool *kernels.Pool) (*gitmodel.Captioner, err
 	ctx := c.Context
 	cp, err := gitmodel.LoadCaptioner(ctx, c.String("model_path"), c.String("model_id"), hubResolver(c), pool)
 	if err != nil {
+		return nil, err
+	}
+	if err := quantizeFromFlags(c, cp.Model); err != nil {
+		cp.Close()
 		return nil, err
 	}
 	for _, w := range cp.Warnings {

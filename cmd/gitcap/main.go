@@ -58,8 +58,10 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			trainCommand(),
 			evalCommand(),
 			mergeCommand(),
+			quantizeCommand(),
 			initCommand(),
 			benchCommand(),
+			datagenCommand(),
 		},
 	}
 }

@@ -72,7 +72,7 @@ func trainCommand() *cli.Command {
 			boolFlag("rslora", false, "scale by alpha/sqrt(r)"),
 			stringFlag("init_adapter", "", "start from this PEFT adapter folder"),
 			boolFlag("full_finetune", false, "train every parameter instead of LoRA adapters"),
-			intFlag("lora_bits", 16, "base weight precision: 16 (4 and 8, QLoRA-style, are not implemented yet)"),
+			intFlag("lora_bits", 16, "frozen base weights: 16 as loaded, 8 = Q8 blocks, 4 = NF4 with double quantization (QLoRA-style); adapters stay F32"),
 			boolFlag("gradient_checkpointing", false, "recompute each layer in backward to save memory"),
 			intFlag("block_size", 2048, "maximum text tokens (capped at max_position_embeddings)"),
 			boolFlag("augment_images", false, "random resized crop + horizontal flip"),

@@ -35,7 +35,7 @@ type Config struct {
 	RSLoRA        bool
 	TargetModules nn.TargetModules
 	InitAdapter   string
-	LoraBits      int
+	LoraBits      int // 16: base as loaded; 8: Q8; 4: NF4 (QLoRA-style, frozen)
 
 	GradientCheckpointing bool
 	BlockSize             int
@@ -88,8 +88,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("--block_size must be at least 3 ([CLS], one token, [SEP]), got %d", c.BlockSize)
 	case c.LoraBits != 16 && c.LoraBits != 4 && c.LoraBits != 8:
 		return fmt.Errorf("--lora_bits must be 4, 8 or 16, got %d", c.LoraBits)
-	case c.LoraBits != 16:
-		return fmt.Errorf("--lora_bits %d: quantized base weights are not implemented yet; only 16 (no quantization) works for now", c.LoraBits)
+	case c.LoraBits != 16 && c.FullFinetune:
+		return fmt.Errorf("--lora_bits %d quantizes the frozen base: it does not go with --full_finetune", c.LoraBits)
 	}
 	for _, l := range c.LogWith {
 		switch l {

@@ -22,6 +22,7 @@ type EvalConfig struct {
 	BlockSize          int // 0: max_position_embeddings
 	Generate           bool
 	Generation         func(*gitmodel.Captioner) (gitmodel.GenerateConfig, error) // nil: the model's defaults
+	Prepare            func(*gitmodel.Model) error                                // e.g. quantize; may be nil
 }
 
 // ImageReport is one example's share of an evaluation.
@@ -56,6 +57,11 @@ func Evaluate(ctx context.Context, cfg EvalConfig, env Env) (*EvalReport, error)
 		return nil, err
 	}
 	defer cp.Close()
+	if cfg.Prepare != nil {
+		if err := cfg.Prepare(cp.Model); err != nil {
+			return nil, err
+		}
+	}
 	ds, err := dataset.Load(cfg.Dataset, dataset.Options{CaptionColumn: cfg.CaptionColumn,
 		CaptionFileSuffix: cfg.CaptionSuffix, Recursive: cfg.Recursive, Strict: cfg.Strict})
 	if err != nil {

@@ -150,6 +150,11 @@ func (r *run) setup(ctx context.Context) error {
 		}
 		cfg.BlockSize = maxPos
 	}
+	if f, ok := map[int]kernels.QFormat{8: kernels.Q8, 4: kernels.NF4}[cfg.LoraBits]; ok {
+		rep := m.Quantize(gitmodel.QuantizeOptions{Format: f})
+		r.msg("--lora_bits %d: %d frozen Linear weights stored as %v (%.0f MB → %.0f MB)",
+			cfg.LoraBits, rep.Layers, f, float64(rep.BytesBefore)/1e6, float64(rep.BytesAfter)/1e6)
+	}
 	trainable, err := r.setupParams()
 	if err != nil {
 		return err
