@@ -340,3 +340,48 @@ func BenchmarkSgemm(b *testing.B) {
 		}
 	}
 }
+
+// TestSgemmB16 runs every variant with B in bfloat16 and binary16 against
+// the generic Sgemm on the widened B, on a slice of the odd-size suite.
+func TestSgemmB16(t *testing.T) {
+	for _, v := range sgemmVariants() {
+		r := newRand(8)
+		for i, tc := range sgemmCases() {
+			if i%5 != 0 {
+				continue
+			}
+			a, lda, b, ldb, cFull, c, ldc := sgemmInputs(r, tc)
+			for _, bf := range []bool{true, false} {
+				h := make([]uint16, len(b))
+				wide := make([]float32, len(b))
+				if bf {
+					F32ToBF16(h, b)
+					BF16ToF32(wide, h)
+				} else {
+					F32ToF16(h, b)
+					F16ToF32(wide, h)
+				}
+				want := append([]float32(nil), c...)
+				sgemmWith(&sgemmGenericVariant, nil, tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, a, lda, bMat{f: wide}, ldb, tc.beta, want, ldc)
+				got := append([]float32(nil), c...)
+				gFull, g := guarded(len(got), got)
+				sgemmWith(&v, nil, tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, a, lda, bMat{h: h, bf16: bf, half: true}, ldb, tc.beta, g, ldc)
+				checkGuards(t, v.Name+" B16 "+tc.String(), gFull)
+				tol := 2 * float64(tc.k+3) / (1 << 23)
+				compare(t, fmt.Sprintf("%s B16(bf16=%v) %v", v.Name, bf, tc), g, to64(want), 4*tol, 4*tol)
+			}
+			_ = cFull
+		}
+	}
+	// The exported entry point.
+	a, b := randSlice(newRand(9), 3*40), randSlice(newRand(10), 40*50)
+	h := make([]uint16, len(b))
+	F32ToBF16(h, b)
+	wide := make([]float32, len(b))
+	BF16ToF32(wide, h)
+	want, got := make([]float32, 3*50), make([]float32, 3*50)
+	Sgemm(nil, false, true, 3, 50, 40, 1, a, 40, wide, 40, 0, want, 50)
+	SgemmB16(nil, false, true, 3, 50, 40, 1, a, 40, h, true, 40, 0, got, 50)
+	compare(t, "SgemmB16", got, to64(want), 1e-5, 1e-5)
+	mustPanic(t, "len(b)=3 < 4", func() { SgemmB16(nil, false, false, 2, 2, 2, 1, make([]float32, 4), 2, make([]uint16, 3), true, 2, 0, make([]float32, 4), 2) })
+}

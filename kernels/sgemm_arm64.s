@@ -1,0 +1,132 @@
+//go:build !purego && !noasm
+
+#include "textflag.h"
+#include "neon_arm64.h"
+
+// func sgemmKernNEON8x12(kc int, a *float32, b *float32, t *float32)
+//
+// t[i*12+j] = Σ_p a[p*8+i]·b[p*12+j] for the 8×12 tile (A and B packed,
+// kc ≥ 1). Accumulators: row i, columns 4v..4v+3 in V(8+3i+v); A in V0–V1,
+// B in V2–V4, FMLA by element.
+TEXT ·sgemmKernNEON8x12(SB), NOSPLIT, $0-32
+	MOVD kc+0(FP), R2
+	MOVD a+8(FP), R0
+	MOVD b+16(FP), R1
+	MOVD t+24(FP), R3
+	VEOR V8.B16, V8.B16, V8.B16
+	VEOR V9.B16, V9.B16, V9.B16
+	VEOR V10.B16, V10.B16, V10.B16
+	VEOR V11.B16, V11.B16, V11.B16
+	VEOR V12.B16, V12.B16, V12.B16
+	VEOR V13.B16, V13.B16, V13.B16
+	VEOR V14.B16, V14.B16, V14.B16
+	VEOR V15.B16, V15.B16, V15.B16
+	VEOR V16.B16, V16.B16, V16.B16
+	VEOR V17.B16, V17.B16, V17.B16
+	VEOR V18.B16, V18.B16, V18.B16
+	VEOR V19.B16, V19.B16, V19.B16
+	VEOR V20.B16, V20.B16, V20.B16
+	VEOR V21.B16, V21.B16, V21.B16
+	VEOR V22.B16, V22.B16, V22.B16
+	VEOR V23.B16, V23.B16, V23.B16
+	VEOR V24.B16, V24.B16, V24.B16
+	VEOR V25.B16, V25.B16, V25.B16
+	VEOR V26.B16, V26.B16, V26.B16
+	VEOR V27.B16, V27.B16, V27.B16
+	VEOR V28.B16, V28.B16, V28.B16
+	VEOR V29.B16, V29.B16, V29.B16
+	VEOR V30.B16, V30.B16, V30.B16
+	VEOR V31.B16, V31.B16, V31.B16
+
+loop:
+	VLD1.P 32(R0), [V0.S4, V1.S4]
+	VLD1.P 48(R1), [V2.S4, V3.S4, V4.S4]
+	FMLAE(8, 2, 0, 0)
+	FMLAE(9, 3, 0, 0)
+	FMLAE(10, 4, 0, 0)
+	FMLAE(11, 2, 0, 1)
+	FMLAE(12, 3, 0, 1)
+	FMLAE(13, 4, 0, 1)
+	FMLAE(14, 2, 0, 2)
+	FMLAE(15, 3, 0, 2)
+	FMLAE(16, 4, 0, 2)
+	FMLAE(17, 2, 0, 3)
+	FMLAE(18, 3, 0, 3)
+	FMLAE(19, 4, 0, 3)
+	FMLAE(20, 2, 1, 0)
+	FMLAE(21, 3, 1, 0)
+	FMLAE(22, 4, 1, 0)
+	FMLAE(23, 2, 1, 1)
+	FMLAE(24, 3, 1, 1)
+	FMLAE(25, 4, 1, 1)
+	FMLAE(26, 2, 1, 2)
+	FMLAE(27, 3, 1, 2)
+	FMLAE(28, 4, 1, 2)
+	FMLAE(29, 2, 1, 3)
+	FMLAE(30, 3, 1, 3)
+	FMLAE(31, 4, 1, 3)
+	SUBS $1, R2, R2
+	BNE  loop
+
+	VST1.P [V8.S4, V9.S4, V10.S4], 48(R3)
+	VST1.P [V11.S4, V12.S4, V13.S4], 48(R3)
+	VST1.P [V14.S4, V15.S4, V16.S4], 48(R3)
+	VST1.P [V17.S4, V18.S4, V19.S4], 48(R3)
+	VST1.P [V20.S4, V21.S4, V22.S4], 48(R3)
+	VST1.P [V23.S4, V24.S4, V25.S4], 48(R3)
+	VST1.P [V26.S4, V27.S4, V28.S4], 48(R3)
+	VST1.P [V29.S4, V30.S4, V31.S4], 48(R3)
+	RET
+
+// func dotNEON(x *float32, y *float32, n int) float32
+//
+// Σ x[i]·y[i] for n a positive multiple of 16; four 4-lane accumulators.
+TEXT ·dotNEON(SB), NOSPLIT, $0-28
+	MOVD x+0(FP), R0
+	MOVD y+8(FP), R1
+	MOVD n+16(FP), R2
+	LSR  $4, R2, R2
+	VEOR V16.B16, V16.B16, V16.B16
+	VEOR V17.B16, V17.B16, V17.B16
+	VEOR V18.B16, V18.B16, V18.B16
+	VEOR V19.B16, V19.B16, V19.B16
+
+dotloop:
+	VLD1.P 64(R0), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VFMLA  V4.S4, V0.S4, V16.S4
+	VFMLA  V5.S4, V1.S4, V17.S4
+	VFMLA  V6.S4, V2.S4, V18.S4
+	VFMLA  V7.S4, V3.S4, V19.S4
+	SUBS   $1, R2, R2
+	BNE    dotloop
+	FADD4S(16, 16, 17)
+	FADD4S(18, 18, 19)
+	FADD4S(16, 16, 18)
+	FADDP4S(16, 16, 16)
+	FADDPS2(16, 16)
+	FMOVS F16, ret+24(FP)
+	RET
+
+// func axpyNEON(alpha float32, x *float32, y *float32, n int)
+//
+// y[i] += alpha·x[i] for n a positive multiple of 16.
+TEXT ·axpyNEON(SB), NOSPLIT, $0-32
+	FMOVS alpha+0(FP), F20
+	VDUP  V20.S[0], V20.S4
+	MOVD  x+8(FP), R0
+	MOVD  y+16(FP), R1
+	MOVD  n+24(FP), R2
+	LSR   $4, R2, R2
+
+axpyloop:
+	VLD1.P 64(R0), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1   (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VFMLA  V20.S4, V0.S4, V4.S4
+	VFMLA  V20.S4, V1.S4, V5.S4
+	VFMLA  V20.S4, V2.S4, V6.S4
+	VFMLA  V20.S4, V3.S4, V7.S4
+	VST1.P [V4.S4, V5.S4, V6.S4, V7.S4], 64(R1)
+	SUBS   $1, R2, R2
+	BNE    axpyloop
+	RET
