@@ -62,10 +62,10 @@ func TestOverreadSgemm(t *testing.T) {
 	cases := []sgemmCase{
 		{m: 5, n: 7, k: 3, alpha: 1, beta: 0.5},
 		{m: 13, n: 49, k: 33, alpha: 1, beta: 0, transB: true},
-		{m: 3, n: 17, k: 31, alpha: 2, beta: 1, transB: true},   // dot path, k tail
-		{m: 33, n: 65, k: 17, alpha: 1, beta: 1, transB: true},  // blocked, packed Bᵀ with a k tail
-		{m: 9, n: 50, k: 197, alpha: 1, beta: 0.5},               // blocked, plain B
-		{m: 7, n: 33, k: 15, alpha: 1, beta: 0, transA: true},    // packed A rows
+		{m: 3, n: 17, k: 31, alpha: 2, beta: 1, transB: true},  // dot path, k tail
+		{m: 33, n: 65, k: 17, alpha: 1, beta: 1, transB: true}, // blocked, packed Bᵀ with a k tail
+		{m: 9, n: 50, k: 197, alpha: 1, beta: 0.5},             // blocked, plain B
+		{m: 7, n: 33, k: 15, alpha: 1, beta: 0, transA: true},  // packed A rows
 		{m: 1, n: 5, k: 1, alpha: 1, beta: 0, transB: true},
 		{m: 200, n: 100, k: 300, alpha: 0.5, beta: 2, transB: true},
 	}

@@ -383,5 +383,7 @@ func TestSgemmB16(t *testing.T) {
 	Sgemm(nil, false, true, 3, 50, 40, 1, a, 40, wide, 40, 0, want, 50)
 	SgemmB16(nil, false, true, 3, 50, 40, 1, a, 40, h, true, 40, 0, got, 50)
 	compare(t, "SgemmB16", got, to64(want), 1e-5, 1e-5)
-	mustPanic(t, "len(b)=3 < 4", func() { SgemmB16(nil, false, false, 2, 2, 2, 1, make([]float32, 4), 2, make([]uint16, 3), true, 2, 0, make([]float32, 4), 2) })
+	mustPanic(t, "len(b)=3 < 4", func() {
+		SgemmB16(nil, false, false, 2, 2, 2, 1, make([]float32, 4), 2, make([]uint16, 3), true, 2, 0, make([]float32, 4), 2)
+	})
 }
