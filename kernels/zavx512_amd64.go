@@ -6,67 +6,51 @@ package kernels
 
 // sgemmKernAVX512M1 computes the tile C[0:1, 0:nr] = alpha·A·B + beta·C over kc steps
 // (beta ±0: C is only written). Row i of A starts at a + i·lda (elements),
-// contiguous in k; B is packed, 48 floats per k step. mask has bit j set
-// for each valid column j < 48. kc ≥ 1.
+// contiguous in k; B is packed, 64 floats per k step. mask has bit j set
+// for each valid column j < 64. kc ≥ 1.
 //
 //go:noescape
 func sgemmKernAVX512M1(kc int, a *float32, lda int, b *float32, c *float32, ldc int, mask uint64, alpha float32, beta float32)
 
 // sgemmKernAVX512M2 computes the tile C[0:2, 0:nr] = alpha·A·B + beta·C over kc steps
 // (beta ±0: C is only written). Row i of A starts at a + i·lda (elements),
-// contiguous in k; B is packed, 48 floats per k step. mask has bit j set
-// for each valid column j < 48. kc ≥ 1.
+// contiguous in k; B is packed, 64 floats per k step. mask has bit j set
+// for each valid column j < 64. kc ≥ 1.
 //
 //go:noescape
 func sgemmKernAVX512M2(kc int, a *float32, lda int, b *float32, c *float32, ldc int, mask uint64, alpha float32, beta float32)
 
 // sgemmKernAVX512M3 computes the tile C[0:3, 0:nr] = alpha·A·B + beta·C over kc steps
 // (beta ±0: C is only written). Row i of A starts at a + i·lda (elements),
-// contiguous in k; B is packed, 48 floats per k step. mask has bit j set
-// for each valid column j < 48. kc ≥ 1.
+// contiguous in k; B is packed, 64 floats per k step. mask has bit j set
+// for each valid column j < 64. kc ≥ 1.
 //
 //go:noescape
 func sgemmKernAVX512M3(kc int, a *float32, lda int, b *float32, c *float32, ldc int, mask uint64, alpha float32, beta float32)
 
 // sgemmKernAVX512M4 computes the tile C[0:4, 0:nr] = alpha·A·B + beta·C over kc steps
 // (beta ±0: C is only written). Row i of A starts at a + i·lda (elements),
-// contiguous in k; B is packed, 48 floats per k step. mask has bit j set
-// for each valid column j < 48. kc ≥ 1.
+// contiguous in k; B is packed, 64 floats per k step. mask has bit j set
+// for each valid column j < 64. kc ≥ 1.
 //
 //go:noescape
 func sgemmKernAVX512M4(kc int, a *float32, lda int, b *float32, c *float32, ldc int, mask uint64, alpha float32, beta float32)
 
 // sgemmKernAVX512M5 computes the tile C[0:5, 0:nr] = alpha·A·B + beta·C over kc steps
 // (beta ±0: C is only written). Row i of A starts at a + i·lda (elements),
-// contiguous in k; B is packed, 48 floats per k step. mask has bit j set
-// for each valid column j < 48. kc ≥ 1.
+// contiguous in k; B is packed, 64 floats per k step. mask has bit j set
+// for each valid column j < 64. kc ≥ 1.
 //
 //go:noescape
 func sgemmKernAVX512M5(kc int, a *float32, lda int, b *float32, c *float32, ldc int, mask uint64, alpha float32, beta float32)
 
 // sgemmKernAVX512M6 computes the tile C[0:6, 0:nr] = alpha·A·B + beta·C over kc steps
 // (beta ±0: C is only written). Row i of A starts at a + i·lda (elements),
-// contiguous in k; B is packed, 48 floats per k step. mask has bit j set
-// for each valid column j < 48. kc ≥ 1.
+// contiguous in k; B is packed, 64 floats per k step. mask has bit j set
+// for each valid column j < 64. kc ≥ 1.
 //
 //go:noescape
 func sgemmKernAVX512M6(kc int, a *float32, lda int, b *float32, c *float32, ldc int, mask uint64, alpha float32, beta float32)
-
-// sgemmKernAVX512M7 computes the tile C[0:7, 0:nr] = alpha·A·B + beta·C over kc steps
-// (beta ±0: C is only written). Row i of A starts at a + i·lda (elements),
-// contiguous in k; B is packed, 48 floats per k step. mask has bit j set
-// for each valid column j < 48. kc ≥ 1.
-//
-//go:noescape
-func sgemmKernAVX512M7(kc int, a *float32, lda int, b *float32, c *float32, ldc int, mask uint64, alpha float32, beta float32)
-
-// sgemmKernAVX512M8 computes the tile C[0:8, 0:nr] = alpha·A·B + beta·C over kc steps
-// (beta ±0: C is only written). Row i of A starts at a + i·lda (elements),
-// contiguous in k; B is packed, 48 floats per k step. mask has bit j set
-// for each valid column j < 48. kc ≥ 1.
-//
-//go:noescape
-func sgemmKernAVX512M8(kc int, a *float32, lda int, b *float32, c *float32, ldc int, mask uint64, alpha float32, beta float32)
 
 // transpose16AVX512 packs nblk 16×16 blocks of B transposed (see genTranspose16). nblk ≥ 1.
 //

@@ -8,11 +8,11 @@ import (
 	. "github.com/mmcloughlin/avo/reg"
 )
 
-// Register tiles. AVX-512: MR×48 (3 ZMM columns) with 24 accumulators, B
+// Register tiles. AVX-512: 6×64 (4 ZMM columns) with 24 accumulators, A
 // broadcast through one register; AVX2: 6×16 (2 YMM), 12 accumulators.
 // The Go side (sgemm_amd64.go) repeats these numbers.
 const (
-	mr512, nrv512 = 8, 3
+	mr512, nrv512 = 6, 4
 	mr256, nrv256 = 6, 2
 	dotMR512      = 4
 	dotMR256      = 3
@@ -125,7 +125,7 @@ const kernDoc = `computes the tile C[0:%d, 0:nr] = alpha·A·B + beta·C over kc
 // for each valid column j < %d. kc ≥ 1.`
 
 // genKern512 writes the AVX-512 micro-kernel for mr rows of A against one
-// packed 48-column sliver of B. A is read in place (broadcast from its
+// packed 64-column sliver of B. A is read in place (broadcast from its
 // rows); the C tile is written with column masks, so edge tiles go through
 // exactly the arithmetic of full ones.
 func genKern512(mr int) {
