@@ -23,10 +23,17 @@ else
   OPENBLAS_ENV := env -u OPENBLAS_CORETYPE
 endif
 
-.PHONY: ci-kernels generate check-generated test-arm64 test-amd64-qemu qemu-user bench-compare bench-kernels
+.PHONY: ci-kernels generate check-generated test-kernels-forced test-arm64 test-amd64-qemu qemu-user bench-compare bench-kernels
 
 # What .ci/run adds to `make test` for the kernels.
-ci-kernels: check-generated test-amd64-qemu test-arm64
+ci-kernels: check-generated test-kernels-forced test-amd64-qemu test-arm64
+
+# The whole repository with each instruction set forced (GITCAP_KERNELS),
+# and the kernels without assembly under the noasm tag (make test runs
+# purego).
+test-kernels-forced:
+	@for k in generic avx2; do echo "GITCAP_KERNELS=$$k"; GITCAP_KERNELS=$$k $(GO) test -count=1 ./kernels/... ./nn/... ./gitmodel || exit 1; done
+	$(GO) test -count=1 -tags noasm ./kernels/...
 
 generate:
 	$(GO) generate ./kernels
