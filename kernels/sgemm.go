@@ -2,10 +2,20 @@ package kernels
 
 // Single-precision general matrix multiply, the hot kernel of the model
 // (every Linear and both attention products). This file holds the exported
-// entry point, the variant table and the blocked driver shared by all
-// variants; the pure-Go micro-kernel is in sgemm_generic.go. It is a plain
-// GotoBLAS/BLIS-style driver, not a tuned BLAS: no prefetching, one level of
-// blocking per loop, and a matrix-vector path for the m ≤ 4 rows of decoding.
+// entry points (Sgemm, SgemmB16), the variant table and the drivers shared
+// by all variants:
+//
+//   - a GotoBLAS/BLIS-style blocked driver: op(B) packed into KC×NR
+//     slivers (the transposed B of a Linear weight by an assembly
+//     transpose), A read in place by the assembly kernels (or packed for
+//     the generic and NEON ones), MR×NR register tiles that merge
+//     alpha·A·B + beta·C into C themselves, edge tiles included;
+//   - a dot-product driver for A·Bᵀ with few rows (decoding, the LM head):
+//     nothing is packed and each row of B is streamed from memory once;
+//   - the generic matrix-vector path for m ≤ 4 without such a kernel.
+//
+// The pure-Go micro-kernel is in sgemm_generic.go, the assembly wrappers in
+// sgemm_amd64.go and sgemm_arm64.go.
 
 import (
 	"fmt"
