@@ -387,3 +387,31 @@ func TestSgemmB16(t *testing.T) {
 		SgemmB16(nil, false, false, 2, 2, 2, 1, make([]float32, 4), 2, make([]uint16, 3), true, 2, 0, make([]float32, 4), 2)
 	})
 }
+
+// BenchmarkSgemmB16 is BenchmarkSgemm with bfloat16 B (Linear weights in
+// bf16, widened while packed or streamed), at 1 and 2 threads.
+func BenchmarkSgemmB16(b *testing.B) {
+	for _, v := range sgemmVariants() {
+		for _, s := range sgemmBenchShapes {
+			if !s.transB {
+				continue
+			}
+			r := newRand(6)
+			a := randSlice(r, s.m*s.k)
+			w := make([]uint16, s.k*s.n)
+			F32ToBF16(w, randSlice(r, s.k*s.n))
+			c := make([]float32, s.m*s.n)
+			for _, threads := range []int{1, 2} {
+				b.Run(fmt.Sprintf("%s/%s/threads=%d", v.Name, s.name, threads), func(b *testing.B) {
+					p := NewPool(threads)
+					defer p.Close()
+					for b.Loop() {
+						sgemmWith(&v, p, false, true, s.m, s.n, s.k, 1, a, s.k, bMat{h: w, bf16: true, half: true}, s.k, 0, c, s.n)
+					}
+					flops := 2 * float64(s.m) * float64(s.n) * float64(s.k)
+					b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				})
+			}
+		}
+	}
+}
