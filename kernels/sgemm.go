@@ -118,6 +118,8 @@ const (
 	sgemmParallelMin = 1 << 16
 	// Up to this many rows, variants without dotNT use the matrix-vector path.
 	sgemmGemvMaxM = 4
+	// k block of the dot-product path.
+	sgemmDotKC = 1024
 )
 
 // Sgemm computes C = alpha*op(A)*op(B) + beta*C on row-major matrices, where
@@ -350,6 +352,18 @@ func grow(s []float32, n int) []float32 {
 // in cache while every row block of A passes over them, so each row of B
 // is read from memory once.
 func sgemmDotNT(v *SgemmVariant, m, n, k int, alpha float32, a []float32, lda int, b bMat, ldb int, beta float32, c []float32, ldc int) {
+	// Long rows are cut into k blocks of at most sgemmDotKC (C accumulates
+	// over them), so that 4 rows of A stay in L1 and a block of B in L2.
+	if k > sgemmDotKC {
+		for p0 := 0; p0 < k; p0 += sgemmDotKC {
+			bet := beta
+			if p0 > 0 {
+				bet = 1
+			}
+			sgemmDotNT(v, m, n, min(sgemmDotKC, k-p0), alpha, a[p0:], lda, b.from(p0), ldb, bet, c, ldc)
+		}
+		return
+	}
 	// About 128 KiB of B per block, a multiple of 4 rows.
 	nbBlk := max(4, (32768/max(k, 1))&^3)
 	var wide []float32 // 16-bit B widened a block at a time, without dotNT16

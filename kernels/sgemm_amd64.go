@@ -49,7 +49,7 @@ func sgemmArchVariants() []SgemmVariant {
 			cvt16:      cvt16AVX512,
 			dotNT:      dotNTAVX512,
 			dotNT16:    dotNT16AVX512,
-			dotMR:      avx512DotMR, dotMaxM: 32,
+			dotMR:      avx512DotMR, dotMaxM: 48,
 			Dot: dotGeneric,
 		})
 	}
