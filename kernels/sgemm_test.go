@@ -61,6 +61,12 @@ func sgemmCases() []sgemmCase {
 			sgemmCase{transA: t&1 != 0, transB: t&2 != 0, m: 3, n: 1029, k: 300, alpha: 2, beta: 1},
 		)
 	}
+	// Long k on the dot-product path (k blocks of sgemmDotKC) and small m
+	// against many B rows.
+	cs = append(cs,
+		sgemmCase{transB: true, m: 5, n: 37, k: 2100, alpha: 0.5, beta: -1.5, extraA: 3, extraB: 1, extraC: 2},
+		sgemmCase{transB: true, m: 47, n: 130, k: 1025, alpha: 1, beta: 0},
+	)
 	// Edge cases: k = 0 and alpha = 0 only scale C; m or n = 0 do nothing.
 	cs = append(cs,
 		sgemmCase{m: 5, n: 7, k: 0, alpha: 1, beta: 0.5},
@@ -227,6 +233,7 @@ func TestSgemmPool(t *testing.T) {
 		{m: 1, n: 3001, k: 97, alpha: 1, beta: 0, transB: true},                 // matrix-vector, dot
 		{m: 3, n: 1001, k: 63, alpha: -1, beta: 2, transA: true, transB: false}, // matrix-vector, axpy
 		{m: 127, n: 127, k: 300, alpha: 1, beta: 0, transA: true, transB: true}, // two k blocks
+		{m: 9, n: 301, k: 1500, alpha: 1, beta: 0.5, transB: true},              // dot path, two k blocks
 	}
 	for _, v := range sgemmVariants() {
 		for _, tc := range shapes {
