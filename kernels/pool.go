@@ -120,6 +120,14 @@ func (p *Pool) Workers() int {
 // "kernels: Pool.Parallel: panic in chunk: <value>" (the worker's stack is
 // lost). The pool stays usable afterwards.
 func (p *Pool) Parallel(n int, fn func(lo, hi int)) {
+	p.parallel(n, 1, fn)
+}
+
+// parallel is Parallel with up to perWorker chunks per worker: the caller
+// and the workers claim chunks as they come, so a worker that wakes late
+// (microseconds on a busy machine) costs at most a chunk, not half of the
+// work. The kernels use it for calls of tens of microseconds.
+func (p *Pool) parallel(n, perWorker int, fn func(lo, hi int)) {
 	if n <= 0 {
 		return
 	}
@@ -128,8 +136,9 @@ func (p *Pool) Parallel(n int, fn func(lo, hi int)) {
 		fn(0, n)
 		return
 	}
-	c := &poolCall{fn: fn, n: n, chunks: int64(w)}
-	c.done.Add(w)
+	chunks := min(n, w*perWorker)
+	c := &poolCall{fn: fn, n: n, chunks: int64(chunks)}
+	c.done.Add(chunks)
 	// Invite up to w-1 helpers without blocking: a full queue means the
 	// workers are busy, and the caller will do the work itself.
 post:

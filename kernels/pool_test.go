@@ -164,3 +164,30 @@ func toString(v any) string {
 	}
 	return ""
 }
+
+// TestPoolParallelChunks: the kernels' finer split covers [0, n) exactly
+// once with at most perWorker·Workers() chunks.
+func TestPoolParallelChunks(t *testing.T) {
+	for _, w := range []int{1, 2, 3} {
+		p := NewPool(w)
+		for _, n := range []int{1, 2, 5, 17, 100} {
+			seen := make([]atomic.Int32, n)
+			var chunks atomic.Int32
+			p.parallel(n, 4, func(lo, hi int) {
+				chunks.Add(1)
+				for i := lo; i < hi; i++ {
+					seen[i].Add(1)
+				}
+			})
+			for i := range seen {
+				if seen[i].Load() != 1 {
+					t.Fatalf("workers=%d n=%d: index %d covered %d times", w, n, i, seen[i].Load())
+				}
+			}
+			if c := int(chunks.Load()); c > 4*p.Workers() || c > n {
+				t.Fatalf("workers=%d n=%d: %d chunks", w, n, c)
+			}
+		}
+		p.Close()
+	}
+}

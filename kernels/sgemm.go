@@ -261,27 +261,30 @@ func sgemmWith(v *SgemmVariant, p *Pool, transA, transB bool, m, n, k int, alpha
 	if m*n*k < sgemmParallelMin {
 		workers = 1
 	}
-	// parallel runs fn over [0, tiles) on the pool, or serially.
-	parallel := func(tiles int, fn func(lo, hi int)) {
+	// parallel runs fn over [0, tiles) on the pool, or serially, in up to
+	// perWorker chunks per worker.
+	parallel := func(tiles, perWorker int, fn func(lo, hi int)) {
 		if workers == 1 {
 			fn(0, tiles)
 		} else {
-			p.Parallel(tiles, fn)
+			p.parallel(tiles, perWorker, fn)
 		}
 	}
 	switch {
 	case v.dotNT != nil && !transA && transB && m <= v.dotMaxM:
 		// Dot-product path: split over columns in multiples of 16, so
 		// the 4-row groups of B fall the same way for any split.
+		// Calls of tens of microseconds (decoding): several chunks per
+		// worker, so a late worker costs little.
 		const grain = 16
-		parallel((n+grain-1)/grain, func(lo, hi int) {
+		parallel((n+grain-1)/grain, 4, func(lo, hi int) {
 			j0, j1 := lo*grain, min(hi*grain, n)
 			sgemmDotNT(v, m, j1-j0, k, alpha, a, lda, b.from(j0*ldb), ldb, beta, c[j0:], ldc)
 		})
 	case v.dotNT == nil && m <= sgemmGemvMaxM:
 		// Matrix-vector path: split over columns in multiples of 16.
 		const grain = 16
-		parallel((n+grain-1)/grain, func(lo, hi int) {
+		parallel((n+grain-1)/grain, 4, func(lo, hi int) {
 			j0, j1 := lo*grain, min(hi*grain, n)
 			sgemv(v, transA, transB, m, j1-j0, k, alpha, a, lda, offB(b, transB, j0, ldb), ldb, beta, c[j0:], ldc)
 		})
@@ -290,12 +293,12 @@ func sgemmWith(v *SgemmVariant, p *Pool, transA, transB bool, m, n, k int, alpha
 		// wide LM head) and, with A read in place, nothing is packed
 		// twice.
 		g := v.splitGrain
-		parallel((n+g-1)/g, func(lo, hi int) {
+		parallel((n+g-1)/g, 1, func(lo, hi int) {
 			j0, j1 := lo*g, min(hi*g, n)
 			sgemmSerial(v, transA, transB, m, j1-j0, k, alpha, a, lda, offB(b, transB, j0, ldb), ldb, beta, c[j0:], ldc)
 		})
 	default:
-		parallel((m+v.MR-1)/v.MR, func(lo, hi int) {
+		parallel((m+v.MR-1)/v.MR, 1, func(lo, hi int) {
 			i0, i1 := lo*v.MR, min(hi*v.MR, m)
 			sgemmSerial(v, transA, transB, i1-i0, n, k, alpha, offA(a, transA, i0, lda), lda, b, ldb, beta, c[i0*ldc:], ldc)
 		})
