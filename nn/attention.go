@@ -31,16 +31,14 @@ func (t *Tape) Attention(q, k, v *Var, s AttnSpec) *Var {
 	}
 	dh := d / s.Heads
 	dims := kernels.AttnDims{Tq: s.Tq, Tk: s.Tk, Dh: dh, Ldq: d, Ldk: d, Ldv: d, Ldo: d, Scale: s.Scale}
-	y := t.out(q.Rows, d, q.needGrad || k.needGrad || v.needGrad)
+	y := t.out(q.Rows, d, q.g != nil || k.g != nil || v.g != nil)
 	dropout := t.Train && s.Dropout > 0
-	keep := y.needGrad || dropout
+	keep := y.g != nil || dropout
 	nn := s.Tq * s.Tk
-	var probs, masks []float32 // (B·H, Tq, Tk), kept for backward
+	var probs []float32 // (B·H, Tq, Tk), kept for backward
+	var masks *dropMask
 	if keep {
 		probs = make([]float32, s.B*s.Heads*nn)
-	}
-	if dropout {
-		masks = make([]float32, len(probs))
 	}
 	off := func(bh int) (qo, ko int, m []float32) {
 		b, h := bh/s.Heads, bh%s.Heads
@@ -50,8 +48,7 @@ func (t *Tape) Attention(q, k, v *Var, s AttnSpec) *Var {
 		return b*s.Tq*d + h*dh, b*s.KVStride*d + h*dh, m
 	}
 	if dropout { // masks drawn serially so that a seed fixes them
-		_, mk := t.dropout(make([]float32, len(masks)), s.Dropout)
-		copy(masks, mk)
+		_, masks = t.dropout(make([]float32, len(probs)), s.Dropout)
 	}
 	t.Pool.Parallel(s.B*s.Heads, func(lo, hi int) {
 		var scratch []float32
@@ -72,21 +69,26 @@ func (t *Tape) Attention(q, k, v *Var, s AttnSpec) *Var {
 			// out = (P∘M)·v with the dropped probabilities
 			pd := make([]float32, nn)
 			for i := range pd {
-				pd[i] = p[i] * masks[bh*nn+i]
+				pd[i] = p[i] * masks.at(bh*nn+i)
 			}
 			kernels.Sgemm(nil, false, false, s.Tq, dh, s.Tk, 1, pd, s.Tk, v.Data[ko:], d, 0, y.Data[qo:], d)
 		}
 	})
-	t.push(y.needGrad, func() {
+	gq, gk, gv, gy := q.g, k.g, v.g, y.g
+	qd, kd, vd := q.Data, k.Data, v.Data
+	t.push(gy != nil, func() {
+		if gy.v == nil {
+			return
+		}
 		var dq, dk, dv []float32
-		if q.needGrad {
-			dq = q.grad()
+		if gq != nil {
+			dq = gq.buf()
 		}
-		if k.needGrad {
-			dk = k.grad()
+		if gk != nil {
+			dk = gk.buf()
 		}
-		if v.needGrad {
-			dv = v.grad()
+		if gv != nil {
+			dv = gv.buf()
 		}
 		// Heads of one batch row share nothing in dq; dk and dv of one batch
 		// row are shared by its heads only through disjoint column blocks, so
@@ -95,22 +97,22 @@ func (t *Tape) Attention(q, k, v *Var, s AttnSpec) *Var {
 			// gradients nobody needs go to per-chunk scratch buffers
 			gq, gk, gv := dq, dk, dv
 			if gq == nil {
-				gq = make([]float32, len(q.Data))
+				gq = make([]float32, len(qd))
 			}
 			if gk == nil {
-				gk = make([]float32, len(k.Data))
+				gk = make([]float32, len(kd))
 			}
 			if gv == nil {
-				gv = make([]float32, len(v.Data))
+				gv = make([]float32, len(vd))
 			}
 			for bh := lo; bh < hi; bh++ {
 				qo, ko, _ := off(bh)
 				p := probs[bh*nn : (bh+1)*nn]
 				if !dropout {
-					kernels.AttentionBackward(gq[qo:], gk[ko:], gv[ko:], y.Grad[qo:], p, q.Data[qo:], k.Data[ko:], v.Data[ko:], dims)
+					kernels.AttentionBackward(gq[qo:], gk[ko:], gv[ko:], gy.v[qo:], p, qd[qo:], kd[ko:], vd[ko:], dims)
 					continue
 				}
-				attentionDropoutBack(gq[qo:], gk[ko:], gv[ko:], y.Grad[qo:], p, masks[bh*nn:(bh+1)*nn], q.Data[qo:], k.Data[ko:], v.Data[ko:], dims)
+				attentionDropoutBack(gq[qo:], gk[ko:], gv[ko:], gy.v[qo:], p, masks, bh*nn, qd[qo:], kd[ko:], vd[ko:], dims)
 			}
 		})
 	})
@@ -119,11 +121,11 @@ func (t *Tape) Attention(q, k, v *Var, s AttnSpec) *Var {
 
 // attentionDropoutBack is the backward of out = (P∘M)·v, P = softmax(S),
 // S = scale·q·kᵀ + mask, for one head; it accumulates into dq, dk, dv.
-func attentionDropoutBack(dq, dk, dv, dout, p, m, q, k, v []float32, d kernels.AttnDims) {
+func attentionDropoutBack(dq, dk, dv, dout, p []float32, m *dropMask, off int, q, k, v []float32, d kernels.AttnDims) {
 	tq, tk, dh := d.Tq, d.Tk, d.Dh
 	pd := make([]float32, tq*tk)
 	for i := range pd {
-		pd[i] = p[i] * m[i]
+		pd[i] = p[i] * m.at(off+i)
 	}
 	// dv += Pdᵀ·dout   (Tk, Dh)
 	kernels.Sgemm(nil, true, false, tk, dh, tq, 1, pd, tk, dout, d.Ldo, 1, dv, d.Ldv)
@@ -131,7 +133,7 @@ func attentionDropoutBack(dq, dk, dv, dout, p, m, q, k, v []float32, d kernels.A
 	dp := make([]float32, tq*tk)
 	kernels.Sgemm(nil, false, true, tq, tk, dh, 1, dout, d.Ldo, v, d.Ldv, 0, dp, tk)
 	for i := range dp {
-		dp[i] *= m[i]
+		dp[i] *= m.at(off + i)
 	}
 	ds := make([]float32, tq*tk)
 	kernels.SoftmaxBackward(ds, p, dp, tq, tk)

@@ -9,6 +9,10 @@ import (
 )
 
 // The ops, each forward next to its backward. Shapes: x (N, In) etc.
+//
+// Memory rule: a backward closure captures gradient slots (gx, gy) and only
+// the value slices its formula reads, never a whole Var, so activations that
+// no backward needs are freed as soon as the forward moves on.
 
 // Linear: y = x·Wᵀ + b + s·(drop(x)·Aᵀ)·Bᵀ. x: (N, In) → y: (N, Out).
 // Backward: dx += dy·W + s·((dy·B)·A)∘mask; dW += dyᵀ·x; db += Σ_rows dy;
@@ -22,16 +26,25 @@ func (t *Tape) Linear(l *Linear, x *Var) *Var {
 	a := l.LoRA
 	trainW, trainB := g.Trainable(l.Weight), g.Trainable(l.Bias)
 	trainLoRA := a != nil && (g.Trainable(a.A) || g.Trainable(a.B))
-	y := t.out(n, out, x.needGrad || trainW || trainB || trainLoRA)
+	y := t.out(n, out, x.g != nil || trainW || trainB || trainLoRA)
 	l.Forward(p, y.Data, x.Data, n)
+	gx, gy := x.g, y.g
+	var xs []float32 // the input, kept only when dW needs it
+	if trainW {
+		xs = x.Data
+	}
 	if a == nil {
-		t.push(y.needGrad, func() { t.linearBack(l, x, y, trainW, trainB) })
+		t.push(gy != nil, func() {
+			if gy.v != nil {
+				t.linearBack(l, gx, gy.v, xs, n, trainW, trainB)
+			}
+		})
 		return y
 	}
 	// Forward already added the adapter without dropout; with dropout, redo
 	// the adapter term on the masked input.
 	r := a.Rank()
-	xd, mask := x.Data, []float32(nil)
+	xd, mask := x.Data, (*dropMask)(nil)
 	if t.Train && a.Dropout > 0 {
 		xd, mask = t.dropout(x.Data, a.Dropout)
 		h := make([]float32, n*r)
@@ -40,26 +53,34 @@ func (t *Tape) Linear(l *Linear, x *Var) *Var {
 		kernels.Sgemm(p, false, true, n, r, in, 1, xd, in, a.A.Data(), in, 0, h, r)
 		kernels.Sgemm(p, false, true, n, out, r, a.Scaling, h, r, a.B.Data(), r, 1, y.Data, out)
 	}
-	t.push(y.needGrad, func() {
-		t.linearBack(l, x, y, trainW, trainB)
-		dy := y.Grad
-		h := make([]float32, n*r) // drop(x)·Aᵀ
-		kernels.Sgemm(p, false, true, n, r, in, 1, xd, in, a.A.Data(), in, 0, h, r)
-		if gB := g.Of(a.B); gB != nil { // dB += s·dyᵀ·h   (Out, r)
-			kernels.Sgemm(p, true, false, out, r, n, a.Scaling, dy, out, h, r, 1, gB, r)
+	if !trainLoRA {
+		xd = nil
+	}
+	t.push(gy != nil, func() {
+		dy := gy.v
+		if dy == nil {
+			return
 		}
+		t.linearBack(l, gx, dy, xs, n, trainW, trainB)
 		dh := make([]float32, n*r) // s·dy·B   (N, r)
 		kernels.Sgemm(p, false, false, n, r, out, a.Scaling, dy, out, a.B.Data(), r, 0, dh, r)
-		if gA := g.Of(a.A); gA != nil { // dA += dhᵀ·drop(x)   (r, In)
-			kernels.Sgemm(p, true, false, r, in, n, 1, dh, r, xd, in, 1, gA, in)
+		if trainLoRA {
+			h := make([]float32, n*r) // drop(x)·Aᵀ
+			kernels.Sgemm(p, false, true, n, r, in, 1, xd, in, a.A.Data(), in, 0, h, r)
+			if gB := g.Of(a.B); gB != nil { // dB += s·dyᵀ·h   (Out, r)
+				kernels.Sgemm(p, true, false, out, r, n, a.Scaling, dy, out, h, r, 1, gB, r)
+			}
+			if gA := g.Of(a.A); gA != nil { // dA += dhᵀ·drop(x)   (r, In)
+				kernels.Sgemm(p, true, false, r, in, n, 1, dh, r, xd, in, 1, gA, in)
+			}
 		}
-		if x.needGrad {
+		if gx != nil {
 			dxd := make([]float32, n*in) // dh·A
 			kernels.Sgemm(p, false, false, n, in, r, 1, dh, r, a.A.Data(), in, 0, dxd, in)
-			dx := x.grad()
+			dx := gx.buf()
 			for i, v := range dxd {
 				if mask != nil {
-					v *= mask[i]
+					v *= mask.at(i)
 				}
 				dx[i] += v
 			}
@@ -68,18 +89,17 @@ func (t *Tape) Linear(l *Linear, x *Var) *Var {
 	return y
 }
 
-func (t *Tape) linearBack(l *Linear, x, y *Var, trainW, trainB bool) {
-	in, out, n, p := l.In(), l.Out(), x.Rows, t.Pool
-	dy := y.Grad
-	if x.needGrad { // dx += dy·W   (N, In)
+func (t *Tape) linearBack(l *Linear, gx *gradSlot, dy, x []float32, n int, trainW, trainB bool) {
+	in, out, p := l.In(), l.Out(), t.Pool
+	if gx != nil { // dx += dy·W   (N, In)
 		if l.Q != nil {
-			kernels.QMatMulT(p, x.grad(), dy, n, l.Q)
+			kernels.QMatMulT(p, gx.buf(), dy, n, l.Q)
 		} else {
-			kernels.Sgemm(p, false, false, n, in, out, 1, dy, out, l.Weight.Data(), in, 1, x.grad(), in)
+			kernels.Sgemm(p, false, false, n, in, out, 1, dy, out, l.Weight.Data(), in, 1, gx.buf(), in)
 		}
 	}
 	if trainW { // dW += dyᵀ·x   (Out, In)
-		kernels.Sgemm(p, true, false, out, in, n, 1, dy, out, x.Data, in, 1, t.Grads.Of(l.Weight), in)
+		kernels.Sgemm(p, true, false, out, in, n, 1, dy, out, x, in, 1, t.Grads.Of(l.Weight), in)
 	}
 	if trainB {
 		db := t.Grads.Of(l.Bias)
@@ -89,22 +109,37 @@ func (t *Tape) linearBack(l *Linear, x, y *Var, trainW, trainB bool) {
 	}
 }
 
+// dropMask says which values dropout kept; kept ones are scaled by Scale =
+// 1/(1-p). One byte per value: a quarter of a float32 mask.
+type dropMask struct {
+	Keep  []bool
+	Scale float32
+}
+
+// at is the mask's multiplier for value i.
+func (m *dropMask) at(i int) float32 {
+	if m.Keep[i] {
+		return m.Scale
+	}
+	return 0
+}
+
 // dropout returns x with each value zeroed with probability p and the rest
-// scaled by 1/(1-p), and the mask (0 or 1/(1-p)) it used.
-func (t *Tape) dropout(x []float32, p float32) (y, mask []float32) {
+// scaled by 1/(1-p), and the mask it used.
+func (t *Tape) dropout(x []float32, p float32) ([]float32, *dropMask) {
 	if t.RNG == nil {
 		panic("nn: dropout in training mode needs Tape.RNG")
 	}
-	keep := 1 / (1 - p)
-	y, mask = make([]float32, len(x)), make([]float32, len(x))
+	m := &dropMask{Keep: make([]bool, len(x)), Scale: 1 / (1 - p)}
+	y := make([]float32, len(x))
 	thr := uint64(float64(p) * (1 << 53))
 	for i, v := range x {
 		if t.RNG.Uint64()>>11 >= thr {
-			mask[i] = keep
-			y[i] = v * keep
+			m.Keep[i] = true
+			y[i] = v * m.Scale
 		}
 	}
-	return y, mask
+	return y, m
 }
 
 // Dropout zeroes values with probability p in training mode (identity otherwise).
@@ -112,13 +147,19 @@ func (t *Tape) Dropout(x *Var, p float32) *Var {
 	if !t.Train || p <= 0 {
 		return x
 	}
-	y := t.out(x.Rows, x.Cols, x.needGrad)
-	var mask []float32
+	y := t.out(x.Rows, x.Cols, x.g != nil)
+	var mask *dropMask
 	y.Data, mask = t.dropout(x.Data, p)
-	t.push(y.needGrad, func() {
-		dx := x.grad()
-		for i, m := range mask {
-			dx[i] += y.Grad[i] * m
+	gx, gy := x.g, y.g
+	t.push(gy != nil, func() {
+		if gy.v == nil {
+			return
+		}
+		dx := gx.buf()
+		for i, k := range mask.Keep {
+			if k {
+				dx[i] += gy.v[i] * mask.Scale
+			}
 		}
 	})
 	return y
@@ -128,20 +169,24 @@ func (t *Tape) Dropout(x *Var, p float32) *Var {
 func (t *Tape) LayerNorm(ln *LayerNorm, x *Var) *Var {
 	n, c := x.Rows, x.Cols
 	trainW, trainB := t.Grads.Trainable(ln.Weight), t.Grads.Trainable(ln.Bias)
-	y := t.out(n, c, x.needGrad || trainW || trainB)
+	y := t.out(n, c, x.g != nil || trainW || trainB)
 	var mean, rstd []float32
-	if y.needGrad {
+	if y.g != nil {
 		mean, rstd = make([]float32, n), make([]float32, n)
 	}
 	kernels.LayerNorm(y.Data, mean, rstd, x.Data, ln.Weight.Data(), ln.Bias.Data(), n, c, ln.Eps)
-	t.push(y.needGrad, func() {
+	gx, gy, xs := x.g, y.g, x.Data
+	t.push(gy != nil, func() {
+		if gy.v == nil {
+			return
+		}
 		var dx []float32
-		if x.needGrad {
-			dx = x.grad()
+		if gx != nil {
+			dx = gx.buf()
 		} else {
 			dx = make([]float32, n*c) // the kernel always writes dx
 		}
-		kernels.LayerNormBackward(dx, t.Grads.Of(ln.Weight), t.Grads.Of(ln.Bias), y.Grad, x.Data, ln.Weight.Data(), mean, rstd, n, c)
+		kernels.LayerNormBackward(dx, t.Grads.Of(ln.Weight), t.Grads.Of(ln.Bias), gy.v, xs, ln.Weight.Data(), mean, rstd, n, c)
 	})
 	return y
 }
@@ -151,13 +196,17 @@ func (t *Tape) Add(a, b *Var) *Var {
 	if a.Rows != b.Rows || a.Cols != b.Cols {
 		panic(fmt.Sprintf("nn: Add: %d×%d + %d×%d", a.Rows, a.Cols, b.Rows, b.Cols))
 	}
-	y := t.out(a.Rows, a.Cols, a.needGrad || b.needGrad)
+	y := t.out(a.Rows, a.Cols, a.g != nil || b.g != nil)
 	copy(y.Data, a.Data)
 	kernels.Axpy(1, b.Data, y.Data)
-	t.push(y.needGrad, func() {
-		for _, v := range []*Var{a, b} {
-			if v.needGrad {
-				kernels.Axpy(1, y.Grad, v.grad())
+	ga, gb, gy := a.g, b.g, y.g
+	t.push(gy != nil, func() {
+		if gy.v == nil {
+			return
+		}
+		for _, g := range []*gradSlot{ga, gb} {
+			if g != nil {
+				kernels.Axpy(1, gy.v, g.buf())
 			}
 		}
 	})
@@ -174,17 +223,21 @@ const (
 
 // Act applies the activation. Backward: kernels.GeluBackward / QuickGeluBackward.
 func (t *Tape) Act(act Activation, x *Var) *Var {
-	y := t.out(x.Rows, x.Cols, x.needGrad)
+	y := t.out(x.Rows, x.Cols, x.g != nil)
 	if act == GELU {
 		kernels.Gelu(y.Data, x.Data)
 	} else {
 		kernels.QuickGelu(y.Data, x.Data)
 	}
-	t.push(y.needGrad, func() {
+	gx, gy, xs := x.g, y.g, x.Data
+	t.push(gy != nil, func() {
+		if gy.v == nil {
+			return
+		}
 		if act == GELU {
-			kernels.GeluBackward(x.grad(), x.Data, y.Grad)
+			kernels.GeluBackward(gx.buf(), xs, gy.v)
 		} else {
-			kernels.QuickGeluBackward(x.grad(), x.Data, y.Grad)
+			kernels.QuickGeluBackward(gx.buf(), xs, gy.v)
 		}
 	})
 	return y
@@ -197,11 +250,15 @@ func (t *Tape) Embed(table *tensor.Tensor, ids []int, skip int) *Var {
 	train := t.Grads.Trainable(table)
 	y := t.out(len(ids), c, train)
 	(&Embedding{Weight: table}).Forward(y.Data, ids)
-	t.push(train, func() {
+	gy := y.g
+	t.push(gy != nil, func() {
+		if gy.v == nil {
+			return
+		}
 		g := t.Grads.Of(table)
 		for i, id := range ids {
 			if id != skip {
-				kernels.Axpy(1, y.Grad[i*c:(i+1)*c], g[id*c:(id+1)*c])
+				kernels.Axpy(1, gy.v[i*c:(i+1)*c], g[id*c:(id+1)*c])
 			}
 		}
 	})
@@ -211,22 +268,26 @@ func (t *Tape) Embed(table *tensor.Tensor, ids []int, skip int) *Var {
 // AddRows adds rows [first, first+T) of table (·, C) to every block of T
 // rows of x (B·T, C): positions added to each sequence of a batch.
 func (t *Tape) AddRows(x *Var, table *tensor.Tensor, first, T int) *Var {
-	c := x.Cols
+	c, blocks := x.Cols, x.Rows/T
 	train := t.Grads.Trainable(table)
-	y := t.out(x.Rows, c, x.needGrad || train)
+	y := t.out(x.Rows, c, x.g != nil || train)
 	copy(y.Data, x.Data)
 	rows := table.Data()[first*c : (first+T)*c]
-	for b := 0; b < x.Rows/T; b++ {
+	for b := 0; b < blocks; b++ {
 		kernels.Axpy(1, rows, y.Data[b*T*c:(b+1)*T*c])
 	}
-	t.push(y.needGrad, func() {
-		if x.needGrad {
-			kernels.Axpy(1, y.Grad, x.grad())
+	gx, gy := x.g, y.g
+	t.push(gy != nil, func() {
+		if gy.v == nil {
+			return
+		}
+		if gx != nil {
+			kernels.Axpy(1, gy.v, gx.buf())
 		}
 		if train {
 			g := t.Grads.Of(table)[first*c : (first+T)*c]
-			for b := 0; b < x.Rows/T; b++ {
-				kernels.Axpy(1, y.Grad[b*T*c:(b+1)*T*c], g)
+			for b := 0; b < blocks; b++ {
+				kernels.Axpy(1, gy.v[b*T*c:(b+1)*T*c], g)
 			}
 		}
 	})
@@ -238,18 +299,22 @@ func (t *Tape) AddRows(x *Var, table *tensor.Tensor, first, T int) *Var {
 func (t *Tape) PrependRow(x *Var, row *tensor.Tensor, T int) *Var {
 	c, b := x.Cols, x.Rows/T
 	train := t.Grads.Trainable(row)
-	y := t.out(b*(T+1), c, x.needGrad || train)
+	y := t.out(b*(T+1), c, x.g != nil || train)
 	for i := 0; i < b; i++ {
 		copy(y.Data[i*(T+1)*c:], row.Data())
 		copy(y.Data[(i*(T+1)+1)*c:(i+1)*(T+1)*c], x.Data[i*T*c:(i+1)*T*c])
 	}
-	t.push(y.needGrad, func() {
+	gx, gy := x.g, y.g
+	t.push(gy != nil, func() {
+		if gy.v == nil {
+			return
+		}
 		for i := 0; i < b; i++ {
 			if train {
-				kernels.Axpy(1, y.Grad[i*(T+1)*c:(i*(T+1)+1)*c], t.Grads.Of(row))
+				kernels.Axpy(1, gy.v[i*(T+1)*c:(i*(T+1)+1)*c], t.Grads.Of(row))
 			}
-			if x.needGrad {
-				kernels.Axpy(1, y.Grad[(i*(T+1)+1)*c:(i+1)*(T+1)*c], x.grad()[i*T*c:(i+1)*T*c])
+			if gx != nil {
+				kernels.Axpy(1, gy.v[(i*(T+1)+1)*c:(i+1)*(T+1)*c], gx.buf()[i*T*c:(i+1)*T*c])
 			}
 		}
 	})
@@ -260,18 +325,22 @@ func (t *Tape) PrependRow(x *Var, row *tensor.Tensor, T int) *Var {
 func (t *Tape) ConcatSeq(a, b *Var, batch int) *Var {
 	c := a.Cols
 	na, nb := a.Rows/batch, b.Rows/batch
-	y := t.out(a.Rows+b.Rows, c, a.needGrad || b.needGrad)
+	y := t.out(a.Rows+b.Rows, c, a.g != nil || b.g != nil)
 	for i := 0; i < batch; i++ {
 		copy(y.Data[i*(na+nb)*c:], a.Data[i*na*c:(i+1)*na*c])
 		copy(y.Data[(i*(na+nb)+na)*c:], b.Data[i*nb*c:(i+1)*nb*c])
 	}
-	t.push(y.needGrad, func() {
+	ga, gb, gy := a.g, b.g, y.g
+	t.push(gy != nil, func() {
+		if gy.v == nil {
+			return
+		}
 		for i := 0; i < batch; i++ {
-			if a.needGrad {
-				kernels.Axpy(1, y.Grad[i*(na+nb)*c:(i*(na+nb)+na)*c], a.grad()[i*na*c:(i+1)*na*c])
+			if ga != nil {
+				kernels.Axpy(1, gy.v[i*(na+nb)*c:(i*(na+nb)+na)*c], ga.buf()[i*na*c:(i+1)*na*c])
 			}
-			if b.needGrad {
-				kernels.Axpy(1, y.Grad[(i*(na+nb)+na)*c:(i+1)*(na+nb)*c], b.grad()[i*nb*c:(i+1)*nb*c])
+			if gb != nil {
+				kernels.Axpy(1, gy.v[(i*(na+nb)+na)*c:(i+1)*(na+nb)*c], gb.buf()[i*nb*c:(i+1)*nb*c])
 			}
 		}
 	})
@@ -281,14 +350,18 @@ func (t *Tape) ConcatSeq(a, b *Var, batch int) *Var {
 // Rows gathers rows idx of x: (len(idx), C).
 func (t *Tape) Rows(x *Var, idx []int) *Var {
 	c := x.Cols
-	y := t.out(len(idx), c, x.needGrad)
+	y := t.out(len(idx), c, x.g != nil)
 	for i, r := range idx {
 		copy(y.Data[i*c:(i+1)*c], x.Data[r*c:(r+1)*c])
 	}
-	t.push(y.needGrad, func() {
-		dx := x.grad()
+	gx, gy := x.g, y.g
+	t.push(gy != nil, func() {
+		if gy.v == nil {
+			return
+		}
+		dx := gx.buf()
 		for i, r := range idx {
-			kernels.Axpy(1, y.Grad[i*c:(i+1)*c], dx[r*c:(r+1)*c])
+			kernels.Axpy(1, gy.v[i*c:(i+1)*c], dx[r*c:(r+1)*c])
 		}
 	})
 	return y
@@ -299,8 +372,11 @@ func (t *Tape) Rows(x *Var, idx []int) *Var {
 // dlogits = (softmax - onehot)·dloss/count.
 func (t *Tape) CrossEntropy(logits *Var, labels []int) (*Var, int) {
 	v := logits.Cols
-	loss := t.out(1, 1, logits.needGrad)
-	probs := make([]float32, len(logits.Data))
+	loss := t.out(1, 1, logits.g != nil)
+	var probs []float32
+	if loss.g != nil {
+		probs = make([]float32, len(logits.Data))
+	}
 	count := 0
 	var sum float64
 	for r, y := range labels {
@@ -311,18 +387,12 @@ func (t *Tape) CrossEntropy(logits *Var, labels []int) (*Var, int) {
 			panic(fmt.Sprintf("nn: CrossEntropy: label %d outside [0, %d)", y, v))
 		}
 		row := logits.Data[r*v : (r+1)*v]
-		mx := math.Inf(-1)
-		for _, z := range row {
-			mx = math.Max(mx, float64(z))
-		}
-		var se float64
-		for _, z := range row {
-			se += math.Exp(float64(z) - mx)
-		}
-		lse := mx + math.Log(se)
+		lse := LogSumExp(row)
 		sum += lse - float64(row[y])
-		for j, z := range row {
-			probs[r*v+j] = float32(math.Exp(float64(z) - lse))
+		if probs != nil {
+			for j, z := range row {
+				probs[r*v+j] = float32(math.Exp(float64(z) - lse))
+			}
 		}
 		count++
 	}
@@ -331,9 +401,13 @@ func (t *Tape) CrossEntropy(logits *Var, labels []int) (*Var, int) {
 	} else {
 		loss.Data[0] = float32(math.NaN())
 	}
-	t.push(loss.needGrad && count > 0, func() {
-		scale := loss.Grad[0] / float32(count)
-		dl := logits.grad()
+	gl, gloss := logits.g, loss.g
+	t.push(gloss != nil && count > 0, func() {
+		if gloss.v == nil {
+			return
+		}
+		scale := gloss.v[0] / float32(count)
+		dl := gl.buf()
 		for r, y := range labels {
 			if y == -100 {
 				continue
@@ -345,4 +419,20 @@ func (t *Tape) CrossEntropy(logits *Var, labels []int) (*Var, int) {
 		}
 	})
 	return loss, count
+}
+
+// LogSumExp is log Σ exp(x) in float64, shifted by the maximum for safety.
+func LogSumExp(x []float32) float64 {
+	mx := math.Inf(-1)
+	for _, z := range x {
+		mx = math.Max(mx, float64(z))
+	}
+	if math.IsInf(mx, -1) {
+		return mx
+	}
+	var se float64
+	for _, z := range x {
+		se += math.Exp(float64(z) - mx)
+	}
+	return mx + math.Log(se)
 }

@@ -18,13 +18,27 @@ import (
 // records nothing and keeps no activations; one built by NewTape records,
 // and applies dropout when Train is set.
 
-// Var is a 2-D activation, Rows × Cols, row-major. Grad is allocated on the
-// first accumulation into it.
+// Var is a 2-D activation, Rows × Cols, row-major. Its gradient lives in a
+// separate slot so that backward closures can hold the gradient without
+// holding the values: an activation's memory is kept only by the ops whose
+// backward really reads it.
 type Var struct {
 	Data       []float32
-	Grad       []float32
 	Rows, Cols int
-	needGrad   bool
+	g          *gradSlot // nil when no gradient flows into this Var
+}
+
+// gradSlot is a Var's gradient, allocated on the first accumulation.
+type gradSlot struct {
+	v []float32
+	n int
+}
+
+func (g *gradSlot) buf() []float32 {
+	if g.v == nil {
+		g.v = make([]float32, g.n)
+	}
+	return g.v
 }
 
 // Const wraps data as a Var that takes no gradient.
@@ -36,13 +50,14 @@ func Const(data []float32, rows, cols int) *Var {
 }
 
 // NeedsGrad reports whether a gradient flows into v.
-func (v *Var) NeedsGrad() bool { return v.needGrad }
+func (v *Var) NeedsGrad() bool { return v.g != nil }
 
-func (v *Var) grad() []float32 {
-	if v.Grad == nil {
-		v.Grad = make([]float32, len(v.Data))
+// Grad is v's accumulated gradient (nil before any).
+func (v *Var) Grad() []float32 {
+	if v.g == nil {
+		return nil
 	}
-	return v.Grad
+	return v.g.v
 }
 
 // Grads holds the gradients of the trainable parameters. Parameters are
@@ -129,7 +144,11 @@ func (t *Tape) push(needed bool, fn func()) {
 
 // out makes an op's result; it takes a gradient when any input does.
 func (t *Tape) out(rows, cols int, needGrad bool) *Var {
-	return &Var{Data: make([]float32, rows*cols), Rows: rows, Cols: cols, needGrad: t.record && needGrad}
+	v := &Var{Data: make([]float32, rows*cols), Rows: rows, Cols: cols}
+	if t.record && needGrad {
+		v.g = &gradSlot{n: rows * cols}
+	}
+	return v
 }
 
 // Backward seeds loss.Grad with 1 (a 1×1 loss) and runs the tape in reverse,
@@ -143,7 +162,10 @@ func (t *Tape) BackwardScaled(loss *Var, s float32) {
 	if loss.Rows*loss.Cols != 1 {
 		panic("nn: Backward needs a scalar loss")
 	}
-	loss.grad()[0] = s
+	if loss.g == nil {
+		return // nothing trainable reaches the loss
+	}
+	loss.g.buf()[0] = s
 	t.run()
 }
 
@@ -169,8 +191,12 @@ func (t *Tape) Checkpoint(x *Var, fn func(t *Tape, x *Var) *Var) *Var {
 	}
 	fwd := &Tape{Pool: t.Pool, Grads: t.Grads, Train: t.Train, RNG: t.RNG}
 	y := fn(fwd, x)
-	out := &Var{Data: y.Data, Rows: y.Rows, Cols: y.Cols, needGrad: x.needGrad || t.hasTrainable()}
-	t.push(out.needGrad, func() {
+	out := &Var{Data: y.Data, Rows: y.Rows, Cols: y.Cols}
+	if x.g != nil || t.hasTrainable() {
+		out.g = &gradSlot{n: len(y.Data)}
+	}
+	gout := out.g
+	t.push(gout != nil, func() {
 		sub := &Tape{Pool: t.Pool, Grads: t.Grads, Train: t.Train, record: true}
 		if snap != nil {
 			sub.RNG = &rand.PCG{}
@@ -179,10 +205,10 @@ func (t *Tape) Checkpoint(x *Var, fn func(t *Tape, x *Var) *Var) *Var {
 			}
 		}
 		y2 := fn(sub, x)
-		if out.Grad == nil {
+		if gout.v == nil || y2.g == nil {
 			return
 		}
-		y2.Grad = out.Grad
+		y2.g.v = gout.v
 		sub.run()
 	})
 	return out

@@ -8,11 +8,20 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 
 	"github.com/urfave/cli/v2"
 )
 
 func main() {
+	// Activations are large, short-lived float32 buffers: collecting when the
+	// heap has grown by a quarter (not Go's default doubling) keeps peak
+	// memory near the live set and, by reusing memory instead of faulting in
+	// fresh pages, was also faster (git-base LoRA step: 2.5 → 1.8 GB peak).
+	// GOGC, when set, wins.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(25)
+	}
 	os.Exit(run(os.Args, os.Stdout, os.Stderr))
 }
 
