@@ -3,6 +3,8 @@ package nn
 import (
 	"fmt"
 	"math"
+	"sort"
+	"sync"
 
 	"github.com/gitcap/gitcap/kernels"
 	"github.com/gitcap/gitcap/tensor"
@@ -132,12 +134,18 @@ func (t *Tape) dropout(x []float32, p float32) ([]float32, *dropMask) {
 	}
 	m := &dropMask{Keep: make([]bool, len(x)), Scale: 1 / (1 - p)}
 	y := make([]float32, len(x))
-	thr := uint64(float64(p) * (1 << 53))
+	// 16 random bits per value, four values per draw: p is honoured to 2⁻¹⁶.
+	thr := uint64(math.Round(float64(p) * (1 << 16)))
+	var bits uint64
 	for i, v := range x {
-		if t.RNG.Uint64()>>11 >= thr {
+		if i%4 == 0 {
+			bits = t.RNG.Uint64()
+		}
+		if bits&0xffff >= thr {
 			m.Keep[i] = true
 			y[i] = v * m.Scale
 		}
+		bits >>= 16
 	}
 	return y, m
 }
@@ -174,7 +182,14 @@ func (t *Tape) LayerNorm(ln *LayerNorm, x *Var) *Var {
 	if y.g != nil {
 		mean, rstd = make([]float32, n), make([]float32, n)
 	}
-	kernels.LayerNorm(y.Data, mean, rstd, x.Data, ln.Weight.Data(), ln.Bias.Data(), n, c, ln.Eps)
+	w, b := ln.Weight.Data(), ln.Bias.Data()
+	t.Pool.Parallel(n, func(lo, hi int) {
+		var m, r []float32
+		if mean != nil {
+			m, r = mean[lo:hi], rstd[lo:hi]
+		}
+		kernels.LayerNorm(y.Data[lo*c:hi*c], m, r, x.Data[lo*c:hi*c], w, b, hi-lo, c, ln.Eps)
+	})
 	gx, gy, xs := x.g, y.g, x.Data
 	t.push(gy != nil, func() {
 		if gy.v == nil {
@@ -186,7 +201,37 @@ func (t *Tape) LayerNorm(ln *LayerNorm, x *Var) *Var {
 		} else {
 			dx = make([]float32, n*c) // the kernel always writes dx
 		}
-		kernels.LayerNormBackward(dx, t.Grads.Of(ln.Weight), t.Grads.Of(ln.Bias), gy.v, xs, ln.Weight.Data(), mean, rstd, n, c)
+		dw, db := t.Grads.Of(ln.Weight), t.Grads.Of(ln.Bias)
+		// Rows run in parallel; trainable dw/db are summed per chunk and the
+		// partial sums added in row order, so results do not depend on timing.
+		var mu sync.Mutex
+		partial := map[int][2][]float32{}
+		t.Pool.Parallel(n, func(lo, hi int) {
+			var pw, pb []float32
+			if dw != nil {
+				pw = make([]float32, c)
+			}
+			if db != nil {
+				pb = make([]float32, c)
+			}
+			kernels.LayerNormBackward(dx[lo*c:hi*c], pw, pb, gy.v[lo*c:hi*c], xs[lo*c:hi*c], w, mean[lo:hi], rstd[lo:hi], hi-lo, c)
+			mu.Lock()
+			partial[lo] = [2][]float32{pw, pb}
+			mu.Unlock()
+		})
+		starts := make([]int, 0, len(partial))
+		for lo := range partial {
+			starts = append(starts, lo)
+		}
+		sort.Ints(starts)
+		for _, lo := range starts {
+			if dw != nil {
+				kernels.Axpy(1, partial[lo][0], dw)
+			}
+			if db != nil {
+				kernels.Axpy(1, partial[lo][1], db)
+			}
+		}
 	})
 	return y
 }
@@ -224,21 +269,26 @@ const (
 // Act applies the activation. Backward: kernels.GeluBackward / QuickGeluBackward.
 func (t *Tape) Act(act Activation, x *Var) *Var {
 	y := t.out(x.Rows, x.Cols, x.g != nil)
-	if act == GELU {
-		kernels.Gelu(y.Data, x.Data)
-	} else {
-		kernels.QuickGelu(y.Data, x.Data)
-	}
+	t.Pool.Parallel(len(x.Data), func(lo, hi int) {
+		if act == GELU {
+			kernels.Gelu(y.Data[lo:hi], x.Data[lo:hi])
+		} else {
+			kernels.QuickGelu(y.Data[lo:hi], x.Data[lo:hi])
+		}
+	})
 	gx, gy, xs := x.g, y.g, x.Data
 	t.push(gy != nil, func() {
 		if gy.v == nil {
 			return
 		}
-		if act == GELU {
-			kernels.GeluBackward(gx.buf(), xs, gy.v)
-		} else {
-			kernels.QuickGeluBackward(gx.buf(), xs, gy.v)
-		}
+		dx := gx.buf()
+		t.Pool.Parallel(len(xs), func(lo, hi int) {
+			if act == GELU {
+				kernels.GeluBackward(dx[lo:hi], xs[lo:hi], gy.v[lo:hi])
+			} else {
+				kernels.QuickGeluBackward(dx[lo:hi], xs[lo:hi], gy.v[lo:hi])
+			}
+		})
 	})
 	return y
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"runtime/pprof"
 
 	"github.com/urfave/cli/v2"
 )
@@ -53,6 +54,9 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 	return 0
 }
 
+// profile is the --cpuprofile file of this process, if any.
+var profile *os.File
+
 func newApp(stdout, stderr io.Writer) *cli.App {
 	return &cli.App{
 		Name:                 "gitcap",
@@ -61,6 +65,27 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		ErrWriter:            stderr,
 		EnableBashCompletion: true,
 		ExitErrHandler:       func(*cli.Context, error) {}, // run prints errors itself
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "cpuprofile", Usage: "write a CPU profile (go tool pprof) of the whole command to this file"},
+		},
+		Before: func(c *cli.Context) error {
+			if p := c.String("cpuprofile"); p != "" {
+				f, err := os.Create(p)
+				if err != nil {
+					return err
+				}
+				profile = f
+				return pprof.StartCPUProfile(f)
+			}
+			return nil
+		},
+		After: func(*cli.Context) error {
+			if profile != nil {
+				pprof.StopCPUProfile()
+				return profile.Close()
+			}
+			return nil
+		},
 		Commands: []*cli.Command{
 			inspectCommand(),
 			inferCommand(),
