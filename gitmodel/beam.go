@@ -66,7 +66,7 @@ type candidate struct {
 	token int
 }
 
-func (s *searcher) beam(b int, prompt []int) [][]Caption {
+func (s *searcher) beam(b int, prompt []int) ([][]Caption, error) {
 	cfg, g := &s.m.Config, s.g
 	k, v := g.NumBeams, cfg.VocabSize
 	r := b * k
@@ -83,7 +83,10 @@ func (s *searcher) beam(b int, prompt []int) [][]Caption {
 		hyps[i] = &beamHyps{k: k, lengthPenalty: g.LengthPenalty, earlyStopping: g.EarlyStopping, worst: 1e9}
 	}
 	done := make([]bool, b)
-	logits := s.firstStep(prompt)
+	logits, err := s.firstStep(prompt)
+	if err != nil {
+		return nil, err
+	}
 	logp := make([]float64, r*v)
 	for {
 		cur := len(seqs[0]) // text length before this step's token
@@ -141,8 +144,10 @@ func (s *searcher) beam(b int, prompt []int) [][]Caption {
 		if allDone || len(seqs[0]) >= s.maxLen {
 			break
 		}
-		s.cache.Reorder(src)
-		logits = s.step(next, 1)
+		s.sess.Reorder(src)
+		if logits, err = s.step(next, 1); err != nil {
+			return nil, err
+		}
 	}
 	out := make([][]Caption, b)
 	for bi := 0; bi < b; bi++ {
@@ -160,7 +165,7 @@ func (s *searcher) beam(b int, prompt []int) [][]Caption {
 			out[bi] = append(out[bi], Caption{IDs: best.ids, Score: best.score})
 		}
 	}
-	return out
+	return out, nil
 }
 
 // processLogProbs runs the non-sampling processors on log-probabilities, as

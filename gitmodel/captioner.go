@@ -26,6 +26,8 @@ type Captioner struct {
 	BaseDir, AdapterDir string
 	// Warnings collects non-fatal findings (unused tensors, missing optional files).
 	Warnings []string
+	// Engine runs generation; nil means the CPU (the model itself).
+	Engine Engine
 }
 
 // Resolver turns a model id or path into a local folder (see package hub).
@@ -212,7 +214,11 @@ type Result struct {
 
 // Caption captions preprocessed images, pixels (B, C, S, S).
 func (c *Captioner) Caption(pixels []float32, b int, g GenerateConfig) ([]Result, error) {
-	caps, err := c.Model.Generate(pixels, b, g)
+	e := c.Engine
+	if e == nil {
+		e = c.Model
+	}
+	caps, err := c.Model.GenerateWith(e, pixels, b, g)
 	if err != nil {
 		return nil, err
 	}

@@ -93,10 +93,71 @@ func (g *GenerateConfig) validate(promptLen, maxPos int) (maxLen int, err error)
 	return maxLen, nil
 }
 
-// Generate captions b images, pixels (B, C, S, S). It returns, per image,
-// NumReturnSequences captions (best first for beam search). The image tokens
-// and each step's keys and values are computed once (KV cache).
+// Engine runs the model's arithmetic for generation; the search (greedy,
+// sampling, beams) is the same for every engine. The CPU engine is the
+// model itself; another backend (a GPU) implements the same two methods.
+type Engine interface {
+	// Prefill encodes b images (B, C, S, S) and runs their tokens through
+	// the decoder once, keeping room for maxText text tokens per row.
+	Prefill(pixels []float32, b, maxText int) (Session, error)
+}
+
+// Session is a batch of sequences with their key/value cache.
+type Session interface {
+	// Rows is the batch size.
+	Rows() int
+	// Gather returns a new session whose row i continues old row src[i]
+	// (any length); the receiver stays valid.
+	Gather(src []int) Session
+	// Reorder makes row i continue old row src[i] (len(src) == Rows()).
+	Reorder(src []int)
+	// Step feeds tn tokens per row, ids (Rows, tn), and returns the logits
+	// of each row's last position (Rows, V).
+	Step(ids []int, tn int) ([]float32, error)
+}
+
+// Prefill is the CPU Engine: vision tower, projection, and the image
+// tokens through the decoder into a KV cache.
+func (m *Model) Prefill(pixels []float32, b, maxText int) (Session, error) {
+	if s, c := m.Config.Vision.ImageSize, m.Config.Vision.NumChannels; len(pixels) != b*c*s*s || b <= 0 {
+		return nil, fmt.Errorf("gitmodel: %d pixel values for %d images of %d×%d×%d", len(pixels), b, c, s, s)
+	}
+	img := m.encodeImages(nn.Inference(m.Pool), pixels, b, false, nil)
+	c := m.NewKVCache(b, maxText)
+	m.decode(c, img, m.Config.NumImageTokens(), nil)
+	return &cpuSession{m: m, c: c}, nil
+}
+
+type cpuSession struct {
+	m *Model
+	c *KVCache
+}
+
+func (s *cpuSession) Rows() int                { return s.c.b }
+func (s *cpuSession) Gather(src []int) Session { return &cpuSession{s.m, s.c.gather(src)} }
+func (s *cpuSession) Reorder(src []int)        { s.c.Reorder(src) }
+
+func (s *cpuSession) Step(ids []int, tn int) ([]float32, error) {
+	m, r := s.m, s.c.b
+	tp := nn.Inference(m.Pool)
+	x := m.embedText(tp, ids, r, tn, s.c.Len()-s.c.nImg)
+	x = m.decode(s.c, x, tn, nil)
+	last := make([]int, r) // each row's last position
+	for i := range last {
+		last[i] = i*tn + tn - 1
+	}
+	return tp.Linear(m.LMHead, tp.Rows(x, last)).Data, nil
+}
+
+// Generate captions b images, pixels (B, C, S, S), on the CPU. It returns,
+// per image, NumReturnSequences captions (best first for beam search). The
+// image tokens and each step's keys and values are computed once (KV cache).
 func (m *Model) Generate(pixels []float32, b int, g GenerateConfig) ([][]Caption, error) {
+	return m.GenerateWith(m, pixels, b, g)
+}
+
+// GenerateWith is Generate with the arithmetic done by e.
+func (m *Model) GenerateWith(e Engine, pixels []float32, b int, g GenerateConfig) ([][]Caption, error) {
 	cfg := &m.Config
 	prompt := append([]int{cfg.BosTokenID}, g.Prompt...)
 	for _, id := range prompt {
@@ -108,16 +169,13 @@ func (m *Model) Generate(pixels []float32, b int, g GenerateConfig) ([][]Caption
 	if err != nil {
 		return nil, err
 	}
-	if s, c := cfg.Vision.ImageSize, cfg.Vision.NumChannels; len(pixels) != b*c*s*s || b <= 0 {
-		return nil, fmt.Errorf("gitmodel: %d pixel values for %d images of %d×%d×%d", len(pixels), b, c, s, s)
-	}
 	// Image tokens through the decoder once per image, then copied per beam
 	// or per returned sequence.
 	t0 := time.Now()
-	n := cfg.NumImageTokens()
-	img := m.encodeImages(nn.Inference(m.Pool), pixels, b, false, nil)
-	base := m.NewKVCache(b, maxLen)
-	m.decode(base, img, n, nil)
+	base, err := e.Prefill(pixels, b, maxLen)
+	if err != nil {
+		return nil, err
+	}
 	t1 := time.Now()
 	if g.Timings != nil {
 		defer func() {
@@ -132,18 +190,17 @@ func (m *Model) Generate(pixels []float32, b int, g GenerateConfig) ([][]Caption
 	for i := range rows {
 		rows[i] = i / k
 	}
-	cache := base.gather(rows)
-	s := &searcher{m: m, g: &g, cache: cache, maxLen: maxLen, promptLen: len(prompt)}
+	s := &searcher{m: m, g: &g, sess: base.Gather(rows), maxLen: maxLen, promptLen: len(prompt)}
 	var out [][]Caption
 	if g.NumBeams > 1 {
-		out = s.beam(b, prompt)
+		out, err = s.beam(b, prompt)
 	} else {
-		out = s.greedyOrSample(b, k, prompt)
+		out, err = s.greedyOrSample(b, k, prompt)
 	}
 	if g.Timings != nil {
 		g.Timings.Steps = s.steps
 	}
-	return out, nil
+	return out, err
 }
 
 // gather returns a new cache whose row i is a copy of row src[i].
@@ -168,28 +225,19 @@ func (c *KVCache) gather(src []int) *KVCache {
 type searcher struct {
 	m                 *Model
 	g                 *GenerateConfig
-	cache             *KVCache
+	sess              Session
 	maxLen, promptLen int
 	steps             int // decoder calls on text
 }
 
-// step feeds tn tokens per row (ids (R, tn)) and returns the logits of each
-// row's last position (R, V).
-func (s *searcher) step(ids []int, tn int) []float32 {
-	m, r := s.m, s.cache.b
+// step feeds tn tokens per row and returns each row's last logits (R, V).
+func (s *searcher) step(ids []int, tn int) ([]float32, error) {
 	s.steps++
-	tp := nn.Inference(m.Pool)
-	x := m.embedText(tp, ids, r, tn, s.cache.Len()-s.cache.nImg)
-	x = m.decode(s.cache, x, tn, nil)
-	last := make([]int, r) // each row's last position
-	for i := range last {
-		last[i] = i*tn + tn - 1
-	}
-	return tp.Linear(m.LMHead, tp.Rows(x, last)).Data
+	return s.sess.Step(ids, tn)
 }
 
-func (s *searcher) firstStep(prompt []int) []float32 {
-	r := s.cache.b
+func (s *searcher) firstStep(prompt []int) ([]float32, error) {
+	r := s.sess.Rows()
 	ids := make([]int, 0, r*len(prompt))
 	for i := 0; i < r; i++ {
 		ids = append(ids, prompt...)
@@ -214,7 +262,7 @@ func (s *searcher) process(scores []float32, seq []int) {
 	}
 }
 
-func (s *searcher) greedyOrSample(b, k int, prompt []int) [][]Caption {
+func (s *searcher) greedyOrSample(b, k int, prompt []int) ([][]Caption, error) {
 	cfg, g := &s.m.Config, s.g
 	r := b * k
 	seqs := make([][]int, r)
@@ -225,7 +273,10 @@ func (s *searcher) greedyOrSample(b, k int, prompt []int) [][]Caption {
 	sum := make([]float64, r)
 	rng := rand.New(rand.NewPCG(g.Seed, 0x9e3779b97f4a7c15))
 	v := cfg.VocabSize
-	logits := s.firstStep(prompt)
+	logits, err := s.firstStep(prompt)
+	if err != nil {
+		return nil, err
+	}
 	logp := make([]float64, v)
 	for cur := len(prompt); cur < s.maxLen; cur++ {
 		if g.StepLogits != nil {
@@ -260,14 +311,16 @@ func (s *searcher) greedyOrSample(b, k int, prompt []int) [][]Caption {
 		if all || cur+1 >= s.maxLen {
 			break
 		}
-		logits = s.step(next, 1)
+		if logits, err = s.step(next, 1); err != nil {
+			return nil, err
+		}
 	}
 	out := make([][]Caption, b)
 	for i := 0; i < r; i++ {
 		gen := len(seqs[i]) - len(prompt)
 		out[i/k] = append(out[i/k], Caption{IDs: seqs[i], Score: sum[i] / float64(gen)})
 	}
-	return out
+	return out, nil
 }
 
 // logSoftmax writes log_softmax(x) in float64.

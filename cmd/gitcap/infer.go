@@ -53,6 +53,7 @@ func modelFlags() []cli.Flag {
 		intFlag("threads", 0, "worker threads for the kernels (0: all cores)"),
 		intFlag("bits", 32, "store Linear weights in 16 (F16), 8 (Q8 blocks) or 4 (NF4) bits at load; 32 keeps them as they are"),
 		stringFlag("quantize_skip", strings.Join(gitmodel.DefaultQuantizeSkip, ","), "modules (name suffixes) that --bits leaves in F32"),
+		stringFlag("device", "cpu", "cpu, vulkan (a build with -tags vulkan) or auto (vulkan when available)"),
 	}
 }
 
@@ -131,6 +132,10 @@ func loadCaptioner(c *cli.Context, pool *kernels.Pool) (*gitmodel.Captioner, err
 		return nil, err
 	}
 	if err := quantizeFromFlags(c, cp.Model); err != nil {
+		cp.Close()
+		return nil, err
+	}
+	if cp.Engine, err = deviceEngine(c, cp.Model); err != nil {
 		cp.Close()
 		return nil, err
 	}
