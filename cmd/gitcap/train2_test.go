@@ -191,3 +191,33 @@ func TestMergeEqualsAdapter(t *testing.T) {
 		t.Error("the adapter changes nothing: the test would not see a bad merge")
 	}
 }
+
+// --log_with tensorboard writes an event file; --config TOML supplies flags
+// and the command line wins.
+func TestTrainTensorBoardAndTOML(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "train.toml")
+	os.WriteFile(cfg, []byte("epochs = 2\nbatch_size = 4\nlearning_rate = 5e-3\ntarget_modules = [\"query\", \"value\"]\nlog_with = \"tensorboard\"\n"), 0o644)
+	out := filepath.Join(dir, "o")
+	_, errs, code := gitcap(t, "train", "--config", cfg, "--epochs", "3", "--model_id", filepath.Join(tinyCLI, "model"),
+		"--dataset", filepath.Join(tinyCLI, "images"), "--output_dir", out, "--quiet")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	data, _ := os.ReadFile(filepath.Join(out, "logs", "train.jsonl"))
+	if n := strings.Count(string(data), "\n"); n != 3 { // --epochs 3 beats the file's 2; batch 4 = 1 step/epoch
+		t.Errorf("%d steps logged, want 3:\n%s", n, data)
+	}
+	events, _ := filepath.Glob(filepath.Join(out, "logs", "events.out.tfevents.*"))
+	if len(events) != 1 {
+		t.Fatalf("event files: %v", events)
+	}
+	ev, _ := os.ReadFile(events[0])
+	if len(ev) < 100 || !bytes.Contains(ev, []byte("train/loss")) || !bytes.Contains(ev, []byte("brain.Event:2")) {
+		t.Errorf("event file of %d bytes lacks the expected records", len(ev))
+	}
+	cfgOut, _ := os.ReadFile(filepath.Join(out, "adapter_config.json"))
+	if !strings.Contains(string(cfgOut), `"query"`) || strings.Contains(string(cfgOut), `"k_proj"`) {
+		t.Errorf("target_modules from TOML not applied:\n%s", cfgOut)
+	}
+}
