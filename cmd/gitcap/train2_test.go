@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // buildGitcap compiles the command once per test binary run.
@@ -219,5 +220,48 @@ func TestTrainTensorBoardAndTOML(t *testing.T) {
 	cfgOut, _ := os.ReadFile(filepath.Join(out, "adapter_config.json"))
 	if !strings.Contains(string(cfgOut), `"query"`) || strings.Contains(string(cfgOut), `"k_proj"`) {
 		t.Errorf("target_modules from TOML not applied:\n%s", cfgOut)
+	}
+}
+
+// Ctrl-C (SIGINT) stops at a step boundary, saves a checkpoint and exits
+// with 130; --resume finishes the run.
+func TestTrainInterrupt(t *testing.T) {
+	bin := buildGitcap(t)
+	out := filepath.Join(t.TempDir(), "o")
+	args := []string{"train", "--model_id", filepath.Join(tinyCLI, "model"), "--dataset", filepath.Join(tinyCLI, "images"),
+		"--output_dir", out, "--epochs", "400", "--batch_size", "2", "--target_modules", "query", "--quiet"}
+	cmd := exec.Command(bin, args...)
+	var buf bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &buf, &buf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// wait until training is under way, then interrupt
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if data, _ := os.ReadFile(filepath.Join(out, "logs", "train.jsonl")); bytes.Count(data, []byte("\n")) >= 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("no progress: %s", buf.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cmd.Process.Signal(os.Interrupt)
+	err := cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 || !strings.Contains(buf.String(), "--resume") {
+		t.Fatalf("interrupted run: %v\n%s", err, buf.String())
+	}
+	if ckpts, _ := filepath.Glob(filepath.Join(out, "checkpoint-*")); len(ckpts) != 1 {
+		t.Fatalf("checkpoints after the interrupt: %v", ckpts)
+	}
+	res, err := exec.Command(bin, append(args, "--resume")...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("resume: %v\n%s", err, res)
+	}
+	data, _ := os.ReadFile(filepath.Join(out, "logs", "train.jsonl"))
+	if n := bytes.Count(data, []byte("\n")); n != 800 {
+		t.Errorf("%d log lines after resume, want 800", n)
 	}
 }
