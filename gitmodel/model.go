@@ -63,6 +63,9 @@ func LoadWith(dir string, opt LoadOptions) (*Model, error) {
 		return nil, err
 	}
 	m.closer, m.release = set.Close, set.Release
+	// generation reads a few rows of the word embeddings: keep the rest out
+	// of memory
+	set.AccessRandom("git.embeddings.word_embeddings.weight")
 	return m, nil
 }
 

@@ -76,6 +76,9 @@ func QuantTensors(name string, q *kernels.QMatrix) ([]safetensors.Tensor, string
 	return nil, "", fmt.Errorf("nn: cannot store format %v", q.Format)
 }
 
+// littleEndian: the blocks' in-memory layout equals the file's.
+var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
+
 // rawSource is a Source that also hands out raw bytes and metadata.
 type rawSource interface {
 	Source
@@ -141,6 +144,12 @@ func (w *Weights) getQuantized(out, in int) (q *kernels.QMatrix, ok bool) {
 		if b == nil {
 			return nil, true
 		}
+		if littleEndian && uintptr(unsafe.Pointer(&b[0]))%unsafe.Alignof(kernels.Q8Block{}) == 0 {
+			// the file's bytes are the blocks' memory layout: use them in place
+			// (read-only, never copied into the heap)
+			q.Q8 = unsafe.Slice((*kernels.Q8Block)(unsafe.Pointer(&b[0])), nb)
+			return q, true
+		}
 		q.Q8 = make([]kernels.Q8Block, nb)
 		for i := range q.Q8 {
 			q.Q8[i].D = binary.LittleEndian.Uint16(b[34*i:])
@@ -154,11 +163,9 @@ func (w *Weights) getQuantized(out, in int) (q *kernels.QMatrix, ok bool) {
 		if codes == nil || scale == nil || a2 == nil || off == nil {
 			return nil, true
 		}
-		q.NF4 = make([]kernels.NF4Block, nb)
-		for i := range q.NF4 {
-			copy(q.NF4[i].Q[:], codes[32*i:])
-		}
-		q.NF4Scale = append([]byte(nil), scale...)
+		// codes and scales are bytes: used in place (read-only)
+		q.NF4 = unsafe.Slice((*kernels.NF4Block)(unsafe.Pointer(&codes[0])), nb)
+		q.NF4Scale = scale
 		q.NF4Absmax2 = make([]float32, len(a2)/4)
 		for i := range q.NF4Absmax2 {
 			q.NF4Absmax2[i] = math.Float32frombits(binary.LittleEndian.Uint32(a2[4*i:]))
@@ -166,6 +173,10 @@ func (w *Weights) getQuantized(out, in int) (q *kernels.QMatrix, ok bool) {
 		q.NF4Offset = math.Float32frombits(binary.LittleEndian.Uint32(off))
 	default:
 		return fail("format %v cannot be stored quantized", f)
+	}
+	// F16/BF16 values were copied: drop the checkpoint's pages from memory
+	if r, ok := st.src.(interface{ Release(string) }); ok && q.U16 != nil {
+		r.Release(name)
 	}
 	return q, true
 }

@@ -26,6 +26,26 @@ func (f *File) Release(name string) {
 	}
 }
 
+// AccessRandom says the named tensor will be read in scattered rows (an
+// embedding table), so the kernel reads no neighbouring pages ahead: only
+// the rows used become resident. A no-op for files read into memory.
+func (f *File) AccessRandom(name string) {
+	if f.unmap == nil || f.closed {
+		return
+	}
+	if i, ok := f.index[name]; ok {
+		t := f.infos[i]
+		randomPages(f.buf[t.Begin:t.End])
+	}
+}
+
+// AccessRandom is File.AccessRandom on the shard holding name.
+func (s *Set) AccessRandom(name string) {
+	if f, err := s.file(name); err == nil {
+		f.AccessRandom(name)
+	}
+}
+
 // Release is File.Release on the shard holding name.
 func (s *Set) Release(name string) {
 	if f, err := s.file(name); err == nil {

@@ -9,7 +9,13 @@ import (
 // releasePages tells the kernel that the whole pages inside b (part of a
 // read-only file mapping) are not needed any more: they leave the resident
 // set and are read again from the file if touched.
-func releasePages(b []byte) {
+func releasePages(b []byte) { advise(b, syscall.MADV_DONTNEED) }
+
+// randomPages tells the kernel that b will be read in scattered places (an
+// embedding table): no read-ahead around each touched page.
+func randomPages(b []byte) { advise(b, syscall.MADV_RANDOM) }
+
+func advise(b []byte, advice int) {
 	if len(b) == 0 {
 		return
 	}
@@ -22,6 +28,6 @@ func releasePages(b []byte) {
 	b = b[skip:]
 	n := len(b) &^ int(page-1)
 	if n > 0 {
-		syscall.Madvise(b[:n], syscall.MADV_DONTNEED)
+		syscall.Madvise(b[:n], advice)
 	}
 }
