@@ -154,15 +154,21 @@ func Sample(r *rand.Rand, o SceneOptions) Scene {
 		lo = hi
 	}
 	n := lo + r.IntN(hi-lo+1)
+	// sizes are fixed per dataset (so that "small" means one thing), as
+	// large as the densest scene allows: 40% larger when no scene holds three
+	k := 1.0
+	if hi < 3 {
+		k = 1.4
+	}
 	s := Scene{Background: uint8(235 + r.IntN(21))}
 	perm := r.Perm(len(BaseColours))
 	objs := make([]Object, n)
 	for i := range objs {
 		objs[i] = Object{Shape: Shapes[r.IntN(len(Shapes))], Colour: BaseColours[perm[i]], Small: r.IntN(3) == 0}
 		if objs[i].Small {
-			objs[i].Half = 0.07 + 0.015*r.Float64()
+			objs[i].Half = k * (0.07 + 0.015*r.Float64())
 		} else {
-			objs[i].Half = 0.115 + 0.02*r.Float64()
+			objs[i].Half = k * (0.115 + 0.02*r.Float64())
 		}
 	}
 	if n == 1 {

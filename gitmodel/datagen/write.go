@@ -16,7 +16,7 @@ type Options struct {
 	N          int    // training images
 	Validation int    // validation images (drawn after the training ones, never the same scene)
 	Seed       uint64 // everything follows from it
-	ImageSize  int    // pixels per side (default 64)
+	ImageSize  int    // pixels per side (default 48)
 	Variant    string // VariantBase ("" too) or VariantReversed
 	MinObjects int    // default 1 (2 for the reversed variant)
 	MaxObjects int    // default 3
@@ -25,7 +25,7 @@ type Options struct {
 
 func (o *Options) defaults() error {
 	if o.ImageSize == 0 {
-		o.ImageSize = 64
+		o.ImageSize = 48
 	}
 	if o.Variant == "" {
 		o.Variant = VariantBase
