@@ -51,16 +51,13 @@ func (t *Tape) Attention(q, k, v *Var, s AttnSpec) *Var {
 		_, masks = t.dropout(make([]float32, len(probs)), s.Dropout)
 	}
 	t.Pool.Parallel(s.B*s.Heads, func(lo, hi int) {
-		var scratch []float32
-		if !keep {
-			scratch = make([]float32, nn)
-		}
 		for bh := lo; bh < hi; bh++ {
 			qo, ko, m := off(bh)
-			p := scratch
-			if keep {
-				p = probs[bh*nn : (bh+1)*nn]
+			if !keep { // inference: online softmax, no probability matrix
+				kernels.AttentionFused(y.Data[qo:], q.Data[qo:], k.Data[ko:], v.Data[ko:], m, dims)
+				continue
 			}
+			p := probs[bh*nn : (bh+1)*nn]
 			if !dropout {
 				kernels.Attention(y.Data[qo:], p, q.Data[qo:], k.Data[ko:], v.Data[ko:], m, dims)
 				continue
