@@ -16,7 +16,18 @@ import "slices"
 // NC=256 keeps the packed B panel (192 KiB) in L2 when M spans several
 // blocks. Against 8×48 (KC=192, NC=240), measured in one run on this EPYC:
 // 1024³ 228 vs 214 GFLOP/s, 1576x768x3072 222 vs 203, the 197-row shapes
-// within ±3%. AVX2, 6×16: 12 YMM accumulators; its speed moved by less than
+// within ±3%.
+//
+// No VDPBF16PS (AVX512_BF16) kernel: SgemmB16 widens 16-bit B to float32
+// while packing or streaming, which costs nothing where B16 pays (decoding
+// is bandwidth-bound), and VDPBF16PS would also round A to bfloat16 (8
+// significant bits), so it could not match the float32 twin within the
+// k-scaled tolerance. Its peak here did not pay either: 12 independent
+// VDPBF16PS zmm chains ran at 300–360 GFLOP/s against 170–260 for
+// VFMADD231PS in the same (shared, noisy) run, not the 2× its 32 MACs per
+// instruction suggest.
+//
+// AVX2, 6×16: 12 YMM accumulators; its speed moved by less than
 // 2% over KC 160–256 and NC 256–1536.
 const (
 	avx512MR, avx512NR     = 6, 64
