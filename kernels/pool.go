@@ -37,6 +37,7 @@ type poolCall struct {
 	chunks   int64
 	next     atomic.Int64 // next chunk to claim
 	done     sync.WaitGroup
+	pending  atomic.Int64 // chunks not finished, for the caller's spin
 	failed   atomic.Bool
 	mu       sync.Mutex
 	panicVal any
@@ -55,7 +56,10 @@ func (c *poolCall) work(caller bool) {
 }
 
 func (c *poolCall) runChunk(i int64, caller bool) {
-	defer c.done.Done()
+	defer func() {
+		c.done.Done()
+		c.pending.Add(-1)
+	}()
 	if c.failed.Load() {
 		return // skip the rest after a panic
 	}
@@ -175,6 +179,7 @@ func (p *Pool) parallel(n, perWorker int, fn func(lo, hi int)) {
 	chunks := min(n, w*perWorker)
 	c := &poolCall{fn: fn, n: n, chunks: int64(chunks)}
 	c.done.Add(chunks)
+	c.pending.Store(int64(chunks))
 	// Invite up to w-1 helpers without blocking: a full queue means the
 	// workers are busy, and the caller will do the work itself.
 post:
@@ -186,6 +191,17 @@ post:
 		}
 	}
 	c.work(true)
+	// Chunks still running on workers usually end within microseconds:
+	// poll for them before sleeping on the WaitGroup, whose wake-up costs
+	// as much as the wait.
+	if c.pending.Load() > 0 {
+		deadline := time.Now().Add(workerSpin)
+		for i := 0; c.pending.Load() > 0; i++ {
+			if i%64 == 63 && time.Now().After(deadline) {
+				break
+			}
+		}
+	}
 	c.done.Wait()
 	if c.failed.Load() {
 		if c.byCaller {
