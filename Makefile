@@ -9,6 +9,7 @@ FUZZTIME ?= 5m
 all: build
 
 include mk/kernels.mk
+include mk/vulkan.mk
 
 build:
 	$(GO) build -o $(BIN)/gitcap ./cmd/gitcap
