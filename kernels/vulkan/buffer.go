@@ -128,8 +128,10 @@ func (b *Buffer) Free() {
 
 func (b *Buffer) floats() []float32 { return unsafe.Slice((*float32)(b.ptr), b.bytes/4) }
 
-// Write copies data to the start of the buffer (a submission of its own when
-// the buffer is not mapped).
+// Write copies data to the start of the buffer. When the buffer is not
+// mapped this is a submission of its own, so it must not be called by the
+// goroutine that holds an open Cmd (it would wait for that Cmd): use
+// Cmd.Upload there. Read likewise.
 func (b *Buffer) Write(data []float32) error {
 	if b.ptr != nil {
 		if len(data) > b.Len() {

@@ -18,7 +18,7 @@ type Cmd struct {
 	d        *Device
 	cb       uintptr
 	fence    uint64
-	pools    []uint64 // descriptor pools; the first pool are in use, pools[pool-1] is being filled
+	pools    []uint64 // descriptor pools: the first pool in use, pools[pool-1] filling
 	pool     int
 	setsLeft int
 	staging  []*Buffer
