@@ -75,7 +75,11 @@ func runBenchCaption(c *cli.Context) error {
 		var tm gitmodel.GenerateTimings
 		g.Timings = &tm
 		start := time.Now()
-		if _, err := cp.Model.Generate(px, b, g); err != nil {
+		engine := cp.Engine
+		if engine == nil {
+			engine = cp.Model
+		}
+		if _, err := cp.Model.GenerateWith(engine, px, b, g); err != nil {
 			return err
 		}
 		total := time.Since(start)
