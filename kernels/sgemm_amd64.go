@@ -11,12 +11,15 @@ import "slices"
 // Tile and blocking of the amd64 variants; the tiles match _generate.
 //
 // AVX-512, 6×64: 24 ZMM accumulators, 4 B vectors and one broadcast A value
-// per k step (10 loads per 24 FMAs). The 64-column sliver of B at KC=192
-// (48 KiB) streams from L2 while the A rows of a 200-row block stay in L2;
-// NC=256 keeps the packed B panel (192 KiB) in L2 when M spans several
-// blocks. Against 8×48 (KC=192, NC=240), measured in one run on this EPYC:
-// 1024³ 228 vs 214 GFLOP/s, 1576x768x3072 222 vs 203, the 197-row shapes
-// within ±3%.
+// per k step (10 loads per 24 FMAs). KC=1024: a 64-column sliver of B
+// (256 KiB) stays in L2 for all the row tiles of a 200-row block, whose six
+// A rows (24 KiB) sit in L1; a long KC also reads each row of a transposed
+// weight in one contiguous run, which the prefetchers stream well from
+// DRAM. Measured in one run on this EPYC, B cold (from DRAM) as in the
+// model: 197x768x3072 220 vs 207 GFLOP/s and 1576x768x3072 243 vs 218 with
+// KC=768 against KC=192; MC 96–400 and NC 128–512 within ±2%. Against an
+// 8×48 tile (KC=192, NC=240): 1024³ 228 vs 214 GFLOP/s, 1576x768x3072 222
+// vs 203, the 197-row shapes within ±3%.
 //
 // No VDPBF16PS (AVX512_BF16) kernel: SgemmB16 widens 16-bit B to float32
 // while packing or streaming, which costs nothing where B16 pays (decoding
@@ -53,7 +56,7 @@ func sgemmArchVariants() []SgemmVariant {
 	if slices.Contains(have, isaAVX512) {
 		vs = append(vs, SgemmVariant{
 			Name: "avx512", isa: isaAVX512,
-			MR: avx512MR, NR: avx512NR, KC: 192, MC: 200, NC: 256,
+			MR: avx512MR, NR: avx512NR, KC: 1024, MC: 200, NC: 256,
 			splitGrain: 16,
 			Kernel:     kernAVX512,
 			packBT:     packBTAVX512,
