@@ -59,6 +59,8 @@ func sgemmCases() []sgemmCase {
 			sgemmCase{transA: t&1 != 0, transB: t&2 != 0, m: 33, n: 17, k: 513, alpha: 0.5, beta: -1.5, extraA: 1, extraB: 2, extraC: 3},
 			sgemmCase{transA: t&1 != 0, transB: t&2 != 0, m: 70, n: 1029, k: 257, alpha: -1, beta: 0},
 			sgemmCase{transA: t&1 != 0, transB: t&2 != 0, m: 3, n: 1029, k: 300, alpha: 2, beta: 1},
+			// Two k blocks of the AVX-512 blocking (KC = 1024).
+			sgemmCase{transA: t&1 != 0, transB: t&2 != 0, m: 53, n: 70, k: 1030, alpha: 1, beta: 0.5, extraA: 2},
 		)
 	}
 	// Long k on the dot-product path (k blocks of sgemmDotKC) and small m
