@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"sync"
 
 	"github.com/x448/float16"
 )
@@ -307,13 +308,217 @@ func (q *QMatrix) Dequantize(dst []float32, off int) {
 	}
 }
 
-// qTileRows is how many weight rows QMatMul dequantizes at a time.
-const qTileRows = 64
+// Quantized matrix products (the kernel family "quant", kernels.md §5).
+// Weights are never upcast whole:
+//
+//   - few rows of x (decoding: n ≤ qSmallM) and block-aligned rows (Cols a
+//     multiple of the block size): fused row kernels stream each weight
+//     row once, widening int8 (or looking NF4 codes up) and scaling a block
+//     at a time straight into dot products with x, in parallel over output
+//     rows;
+//   - otherwise (the encoder, prefill, training, odd shapes): tiles of
+//     qTileRows weight rows are dequantized into a float32 scratch by a
+//     SIMD tile dequantizer and multiplied with Sgemm.
+
+// quantVariant is one row of the quantized-kernel dispatch table.
+type quantVariant struct {
+	name string
+	isa  isa
+	// q8Rows sets y[r] = Σ_b d_rb·Σ_i x[32b+i]·q_rbi for r < len(y): row r
+	// is the nb blocks w[r*nb:(r+1)*nb]; len(x) ≥ 32·nb.
+	q8Rows func(y, x []float32, w []Q8Block, nb int)
+	// nf4Rows is q8Rows for NF4: row r is blocks b0+r*nb … b0+(r+1)*nb-1
+	// of q, and xp is x permuted by nf4PermuteX(·, ·, nf4Chunk).
+	nf4Rows  func(y, xp []float32, q *QMatrix, b0, nb int)
+	nf4Chunk int // 0: xp is x in natural order
+	// q8Deq and nf4Deq dequantize whole blocks into dst (natural order),
+	// exactly as Dequantize does.
+	q8Deq  func(dst []float32, w []Q8Block)
+	nf4Deq func(dst []float32, q *QMatrix, b0, nb int)
+}
+
+var quantGenericVariant = quantVariant{
+	name: "generic", isa: isaGeneric,
+	q8Rows: q8RowsGeneric, nf4Rows: nf4RowsGeneric,
+	q8Deq: q8DeqGeneric, nf4Deq: nf4DeqGeneric,
+}
+
+// quantVariants lists every quantized-kernel variant this CPU can run,
+// generic first and the preferred one last.
+func quantVariants() []quantVariant {
+	return append([]quantVariant{quantGenericVariant}, quantArchVariants()...)
+}
+
+var quantChoice = sync.OnceValue(func() *quantVariant {
+	vs := quantVariants()
+	levels := make([]isa, len(vs))
+	for i, v := range vs {
+		levels[i] = v.isa
+	}
+	return &vs[pickVariant(levels, selectedISA())]
+})
+
+func q8Scale(b *Q8Block) float32 { return float16.Frombits(b.D).Float32() }
+
+func q8RowsGeneric(y, x []float32, w []Q8Block, nb int) {
+	x = x[:nb*q8Block]
+	for r := range y {
+		var s float32
+		for b, blk := range w[r*nb : (r+1)*nb] {
+			xb := x[b*q8Block : (b+1)*q8Block]
+			var t float32
+			for i, v := range blk.Q {
+				t += xb[i] * float32(v)
+			}
+			s += q8Scale(&blk) * t
+		}
+		y[r] = s
+	}
+}
+
+func nf4RowsGeneric(y, x []float32, q *QMatrix, b0, nb int) {
+	x = x[:nb*nf4Block]
+	for r := range y {
+		var s float32
+		for i := 0; i < nb; i++ {
+			b := b0 + r*nb + i
+			xb := x[i*nf4Block : (i+1)*nf4Block]
+			var t float32
+			for j, c := range q.NF4[b].Q {
+				t += xb[2*j]*NF4Code[c>>4] + xb[2*j+1]*NF4Code[c&15]
+			}
+			s += q.nf4BlockScale(b) * t
+		}
+		y[r] = s
+	}
+}
+
+func q8DeqGeneric(dst []float32, w []Q8Block) {
+	dst = dst[:len(w)*q8Block]
+	for b := range w {
+		d := q8Scale(&w[b])
+		o := dst[b*q8Block : (b+1)*q8Block]
+		for i, v := range w[b].Q {
+			o[i] = d * float32(v)
+		}
+	}
+}
+
+func nf4DeqGeneric(dst []float32, q *QMatrix, b0, nb int) {
+	dst = dst[:nb*nf4Block]
+	for i := 0; i < nb; i++ {
+		s := q.nf4BlockScale(b0 + i)
+		o := dst[i*nf4Block : (i+1)*nf4Block]
+		for j, c := range q.NF4[b0+i].Q {
+			o[2*j] = NF4Code[c>>4] * s
+			o[2*j+1] = NF4Code[c&15] * s
+		}
+	}
+}
+
+// nf4PermuteX reorders x (a multiple of 64 long) for nf4Rows kernels that
+// take the codes of chunk bytes at a time: within each 64-block, for each
+// run of chunk bytes (2·chunk elements), the even elements come first and
+// then the odd ones. chunk 0 copies.
+func nf4PermuteX(dst, x []float32, chunk int) {
+	dst = dst[:len(x)]
+	if chunk == 0 {
+		copy(dst, x)
+		return
+	}
+	for c0 := 0; c0+2*chunk <= len(x); c0 += 2 * chunk {
+		src := x[c0 : c0+2*chunk]
+		d := dst[c0 : c0+2*chunk]
+		for i := 0; i < chunk; i++ {
+			d[i] = src[2*i]
+			d[chunk+i] = src[2*i+1]
+		}
+	}
+}
+
+// dequant writes elements [off, off+len(dst)) of the flattened q into dst,
+// as q.Dequantize does, whole blocks through the variant's kernel.
+func (v *quantVariant) dequant(q *QMatrix, dst []float32, off int) {
+	n := len(dst)
+	var blk int
+	switch q.Format {
+	case Q8:
+		blk = q8Block
+	case NF4:
+		blk = nf4Block
+	default:
+		q.Dequantize(dst, off)
+		return
+	}
+	if off < 0 || off+n > q.Rows*q.Cols {
+		panic(fmt.Sprintf("kernels: QMatrix.Dequantize: [%d, %d) outside %d×%d", off, off+n, q.Rows, q.Cols))
+	}
+	h := 0
+	if off%blk != 0 {
+		h = min(n, blk-off%blk)
+		q.Dequantize(dst[:h], off)
+	}
+	full := (n - h) / blk
+	b0 := (off + h) / blk
+	if full > 0 {
+		if q.Format == Q8 {
+			v.q8Deq(dst[h:h+full*blk], q.Q8[b0:b0+full])
+		} else {
+			v.nf4Deq(dst[h:h+full*blk], q, b0, full)
+		}
+	}
+	if t := h + full*blk; t < n {
+		q.Dequantize(dst[t:], off+t)
+	}
+}
+
+// DequantizeFast is Dequantize through the selected SIMD tile dequantizer
+// (the same values).
+func (q *QMatrix) DequantizeFast(dst []float32, off int) {
+	quantChoice().dequant(q, dst, off)
+}
+
+const (
+	// qTileRows is how many weight rows the tiled path dequantizes at a time.
+	qTileRows = 64
+	// qSmallM: up to this many rows of x, QMatMul uses the fused row kernels.
+	qSmallM = 4
+	// qRowGrain is the output-row granularity of the fused path's split.
+	qRowGrain = 16
+)
+
+// fused reports whether the fused row kernels take q with n rows of x.
+func qFused(q *QMatrix, n int) bool {
+	if n > qSmallM {
+		return false
+	}
+	switch q.Format {
+	case Q8:
+		return q.Cols%q8Block == 0
+	case NF4:
+		return q.Cols%nf4Block == 0
+	}
+	return false
+}
+
+var qScratch = sync.Pool{New: func() any { return new([]float32) }}
+
+func checkQMatMul(fn string, q *QMatrix, n int, y []float32, ylen int, x []float32, xlen int) {
+	if n < 0 {
+		panic(errDim(fn, fmt.Sprintf("negative n=%d", n)))
+	}
+	checkLen(fn, "y", y, ylen)
+	checkLen(fn, "x", x, xlen)
+}
 
 // QMatMul computes y = x·Wᵀ for x (n, Cols) and W = q: y (n, Rows),
-// overwritten. Tiles of W's rows are dequantized into a float32 scratch and
-// multiplied with Sgemm, in parallel over tiles.
+// overwritten. Q8 and NF4 weights are dequantized on the fly, a block or a
+// tile at a time (see quantVariant); F16/BF16 ones go through SgemmB16.
 func QMatMul(p *Pool, y, x []float32, n int, q *QMatrix) {
+	qMatMulWith(quantChoice(), p, y, x, n, q)
+}
+
+func qMatMulWith(v *quantVariant, p *Pool, y, x []float32, n int, q *QMatrix) {
 	if q.Format == QF32 {
 		Sgemm(p, false, true, n, q.Rows, q.Cols, 1, x, q.Cols, q.F32, q.Cols, 0, y, q.Rows)
 		return
@@ -322,30 +527,105 @@ func QMatMul(p *Pool, y, x []float32, n int, q *QMatrix) {
 		SgemmB16(p, false, true, n, q.Rows, q.Cols, 1, x, q.Cols, q.U16, q.Format == QBF16, q.Cols, 0, y, q.Rows)
 		return
 	}
-	tiles := (q.Rows + qTileRows - 1) / qTileRows
+	rows, cols := q.Rows, q.Cols
+	checkQMatMul("QMatMul", q, n, y, n*rows, x, n*cols)
+	if n == 0 || rows == 0 {
+		return
+	}
+	if cols == 0 {
+		clear(y[:n*rows])
+		return
+	}
+	if qFused(q, n) {
+		qMatVec(v, p, y, x, n, q)
+		return
+	}
+	tiles := (rows + qTileRows - 1) / qTileRows
 	p.Parallel(tiles, func(lo, hi int) {
-		w := make([]float32, qTileRows*q.Cols)
+		bp := qScratch.Get().(*[]float32)
+		defer qScratch.Put(bp)
+		*bp = grow(*bp, qTileRows*cols)
+		w := *bp
 		for t := lo; t < hi; t++ {
-			r0, r1 := t*qTileRows, min((t+1)*qTileRows, q.Rows)
-			q.Dequantize(w[:(r1-r0)*q.Cols], r0*q.Cols)
-			Sgemm(nil, false, true, n, r1-r0, q.Cols, 1, x, q.Cols, w, q.Cols, 0, y[r0:], q.Rows)
+			r0, r1 := t*qTileRows, min((t+1)*qTileRows, rows)
+			v.dequant(q, w[:(r1-r0)*cols], r0*cols)
+			Sgemm(nil, false, true, n, r1-r0, cols, 1, x, cols, w, cols, 0, y[r0:], rows)
 		}
 	})
+}
+
+// qMatVec is the fused path: each worker takes runs of qRowGrain output
+// rows and streams their blocks through the row kernel once per row of x
+// (a few rows at a time, so the blocks are still in L1 for the next row
+// of x).
+func qMatVec(v *quantVariant, p *Pool, y, x []float32, n int, q *QMatrix) {
+	rows, cols := q.Rows, q.Cols
+	xs := x[:n*cols]
+	nb := cols / q8Block
+	if q.Format == NF4 {
+		nb = cols / nf4Block
+		if v.nf4Chunk != 0 {
+			bp := qScratch.Get().(*[]float32)
+			defer qScratch.Put(bp)
+			*bp = grow(*bp, n*cols)
+			for r := 0; r < n; r++ {
+				nf4PermuteX((*bp)[r*cols:(r+1)*cols], x[r*cols:(r+1)*cols], v.nf4Chunk)
+			}
+			xs = *bp
+		}
+	}
+	const sub = 8 // rows per pass over the rows of x
+	run := func(lo, hi int) {
+		o1 := min(hi*qRowGrain, rows)
+		for o := lo * qRowGrain; o < o1; o += sub {
+			e := min(o+sub, o1)
+			for r := 0; r < n; r++ {
+				yr := y[r*rows+o : r*rows+e]
+				xr := xs[r*cols : (r+1)*cols]
+				if q.Format == Q8 {
+					v.q8Rows(yr, xr, q.Q8[o*nb:e*nb], nb)
+				} else {
+					v.nf4Rows(yr, xr, q, o*nb, nb)
+				}
+			}
+		}
+	}
+	chunks := (rows + qRowGrain - 1) / qRowGrain
+	if n*rows*cols < sgemmParallelMin || p.Workers() == 1 {
+		run(0, chunks)
+		return
+	}
+	p.parallel(chunks, 4, run)
 }
 
 // QMatMulT accumulates dx += dy·W for dy (n, Rows): the input gradient of
 // a Linear whose frozen weight is q.
 func QMatMulT(p *Pool, dx, dy []float32, n int, q *QMatrix) {
+	qMatMulTWith(quantChoice(), p, dx, dy, n, q)
+}
+
+func qMatMulTWith(v *quantVariant, p *Pool, dx, dy []float32, n int, q *QMatrix) {
 	if q.Format == QF32 {
 		Sgemm(p, false, false, n, q.Cols, q.Rows, 1, dy, q.Rows, q.F32, q.Cols, 1, dx, q.Cols)
 		return
 	}
+	if q.Format == QF16 || q.Format == QBF16 {
+		SgemmB16(p, false, false, n, q.Cols, q.Rows, 1, dy, q.Rows, q.U16, q.Format == QBF16, q.Cols, 1, dx, q.Cols)
+		return
+	}
+	checkQMatMul("QMatMulT", q, n, dx, n*q.Cols, dy, n*q.Rows)
+	if n == 0 || q.Rows == 0 || q.Cols == 0 {
+		return
+	}
 	// dx[:, cols] += Σ_tiles dy[:, tile]·W[tile, :]; tiles along Rows share
 	// dx, so they run one after another with the pool inside Sgemm.
-	w := make([]float32, qTileRows*q.Cols)
+	bp := qScratch.Get().(*[]float32)
+	defer qScratch.Put(bp)
+	*bp = grow(*bp, qTileRows*q.Cols)
+	w := *bp
 	for r0 := 0; r0 < q.Rows; r0 += qTileRows {
 		r1 := min(r0+qTileRows, q.Rows)
-		q.Dequantize(w[:(r1-r0)*q.Cols], r0*q.Cols)
+		v.dequant(q, w[:(r1-r0)*q.Cols], r0*q.Cols)
 		Sgemm(p, false, false, n, q.Cols, r1-r0, 1, dy[r0:], q.Rows, w, q.Cols, 1, dx, q.Cols)
 	}
 }

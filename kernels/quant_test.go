@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -171,6 +172,179 @@ func checkClose(t *testing.T, what string, got, want []float32, tol float64) {
 	for i := range want {
 		if d := math.Abs(float64(got[i] - want[i])); d > tol*math.Max(1, math.Abs(float64(want[i]))) {
 			t.Fatalf("%s: [%d] = %v, want %v", what, i, got[i], want[i])
+		}
+	}
+}
+
+// qRefMatMul is y = x·Wᵀ on the dequantized weight, in float64, with the
+// scale Σ|x||w| of each element for the tolerance.
+func qRefMatMul(dense, x []float32, n, rows, cols int) (want, mag []float64) {
+	want = make([]float64, n*rows)
+	mag = make([]float64, n*rows)
+	for r := 0; r < n; r++ {
+		for o := 0; o < rows; o++ {
+			var s, m float64
+			for i := 0; i < cols; i++ {
+				p := float64(x[r*cols+i]) * float64(dense[o*cols+i])
+				s += p
+				m += math.Abs(p)
+			}
+			want[r*rows+o], mag[r*rows+o] = s, m
+		}
+	}
+	return want, mag
+}
+
+// Every quant variant this CPU has, fused row path and tiled path, against
+// dequantize-then-multiply in float64, on odd shapes (blocks spanning rows
+// included, and NF4 matrices with several double-quantization groups),
+// with guard bands around the outputs.
+func TestQuantVariants(t *testing.T) {
+	pool := NewPool(2)
+	defer pool.Close()
+	shapes := [][3]int{ // n, rows, cols
+		{1, 1, 64}, {1, 3, 64}, {1, 17, 128}, {2, 33, 192}, {3, 65, 768}, {4, 130, 256},
+		{1, 7, 32}, {2, 9, 96}, // Q8-aligned only
+		{1, 5, 33}, {3, 7, 100}, {5, 17, 64}, {9, 70, 128}, {1, 3, 31}, {8, 40, 1000},
+	}
+	for _, v := range quantVariants() {
+		for _, f := range []QFormat{Q8, NF4} {
+			for si, sh := range shapes {
+				n, rows, cols := sh[0], sh[1], sh[2]
+				r := newRand(uint64(100 + si))
+				w := randSlice(r, rows*cols)
+				for i := range w {
+					w[i] *= 0.05
+					if r.IntN(300) == 0 {
+						w[i] *= 30
+					}
+				}
+				x := randSlice(r, n*cols)
+				q := Quantize(f, w, rows, cols)
+				dense := make([]float32, rows*cols)
+				q.Dequantize(dense, 0)
+				want, mag := qRefMatMul(dense, x, n, rows, cols)
+				name := fmt.Sprintf("%s/%v/%dx%dx%d", v.name, f, n, rows, cols)
+				full, y := guarded(n*rows, nil)
+				for i := range y {
+					y[i] = float32(math.NaN()) // overwritten
+				}
+				qMatMulWith(&v, pool, y, x, n, q)
+				checkGuards(t, name, full)
+				for i := range want {
+					if d := math.Abs(float64(y[i]) - want[i]); !(d <= 2e-6*mag[i]+1e-30) {
+						t.Fatalf("%s (fused=%v): y[%d] = %v, want %v (Σ|xw| %.3g)", name, qFused(q, n), i, y[i], want[i], mag[i])
+					}
+				}
+				// QMatMulT: dx += dy·W
+				dy := randSlice(r, n*rows)
+				fullT, dx := guarded(n*cols, nil)
+				for i := range dx {
+					dx[i] = 1
+				}
+				qMatMulTWith(&v, pool, dx, dy, n, q)
+				checkGuards(t, name+" T", fullT)
+				for rr := 0; rr < n; rr++ {
+					for c := 0; c < cols; c++ {
+						s, m := 1.0, 1.0
+						for o := 0; o < rows; o++ {
+							p := float64(dy[rr*rows+o]) * float64(dense[o*cols+c])
+							s += p
+							m += math.Abs(p)
+						}
+						if d := math.Abs(float64(dx[rr*cols+c]) - s); d > 2e-6*m {
+							t.Fatalf("%s QMatMulT: dx[%d,%d] = %v, want %v", name, rr, c, dx[rr*cols+c], s)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// The tile dequantizers equal the scalar Dequantize at any offset and
+// length (partial blocks at both ends go through the scalar code).
+func TestQuantDequantVariants(t *testing.T) {
+	r := newRand(77)
+	rows, cols := 41, 1000 // 41000 values: 161 NF4 groups' worth of blocks spans 3 groups
+	w := randSlice(r, rows*cols)
+	for _, f := range []QFormat{Q8, NF4} {
+		q := Quantize(f, w, rows, cols)
+		ref := make([]float32, rows*cols)
+		q.Dequantize(ref, 0)
+		for _, v := range quantVariants() {
+			for _, span := range [][2]int{{0, rows * cols}, {1, 63}, {31, 1}, {64, 640}, {100, 30000}, {17, 33}, {rows*cols - 65, 65}} {
+				off, n := span[0], span[1]
+				full, dst := guarded(n, nil)
+				v.dequant(q, dst, off)
+				checkGuards(t, v.name, full)
+				for i := range dst {
+					want := ref[off+i]
+					if d := math.Abs(float64(dst[i] - want)); d > 1e-6*math.Abs(float64(want)) {
+						t.Fatalf("%s %v dequant(off %d, n %d)[%d] = %v, want %v", v.name, f, off, n, i, dst[i], want)
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestNF4PermuteX(t *testing.T) {
+	x := make([]float32, 128)
+	for i := range x {
+		x[i] = float32(i)
+	}
+	got := make([]float32, 128)
+	nf4PermuteX(got, x, 16)
+	want := []float32{0, 2, 4}
+	for i, w := range want {
+		if got[i] != w || got[16+i] != w+1 || got[64+32+i] != 64+32+w {
+			t.Fatalf("chunk 16: %v", got[:40])
+		}
+	}
+}
+
+var qBenchShapes = []struct {
+	name       string
+	n, k, rows int // y (n, rows) = x (n, k) · Wᵀ
+}{
+	{"1x768x768", 1, 768, 768},
+	{"1x768x3072", 1, 768, 3072},
+	{"1x3072x768", 1, 3072, 768},
+	{"1x768x30522", 1, 768, 30522},
+	{"8x768x30522", 8, 768, 30522},
+	{"197x768x3072", 197, 768, 3072},
+}
+
+// BenchmarkQMatMul reports, per variant, format and shape (n×in×out), the
+// weight bytes streamed per second and GFLOP/s, at 2 threads (F32 rows go
+// through Sgemm for comparison).
+func BenchmarkQMatMul(b *testing.B) {
+	for _, s := range qBenchShapes {
+		r := newRand(9)
+		w := randSlice(r, s.rows*s.k)
+		x := randSlice(r, s.n*s.k)
+		y := make([]float32, s.n*s.rows)
+		for _, f := range []QFormat{QF32, Q8, NF4} {
+			q := Quantize(f, w, s.rows, s.k)
+			for _, v := range quantVariants() {
+				if f == QF32 && v.isa != quantChoice().isa {
+					continue
+				}
+				if v.isa == isaGeneric && f != QF32 && s.rows*s.n > 200000 {
+					continue
+				}
+				b.Run(fmt.Sprintf("%s/%v/%s", v.name, f, s.name), func(b *testing.B) {
+					p := NewPool(2)
+					defer p.Close()
+					for b.Loop() {
+						qMatMulWith(&v, p, y, x, s.n, q)
+					}
+					sec := b.Elapsed().Seconds() / float64(b.N)
+					b.ReportMetric(float64(q.Bytes())/sec/1e9, "GB/s")
+					b.ReportMetric(2*float64(s.n*s.k*s.rows)/sec/1e9, "GFLOP/s")
+				})
+			}
 		}
 	}
 }

@@ -1,0 +1,5 @@
+//go:build !purego && !noasm
+
+package kernels
+
+func quantArchVariants() []quantVariant { return nil }
