@@ -57,3 +57,6 @@ func quantArchVariants() []quantVariant {
 	}
 	return vs
 }
+
+// nf4AsmCode is the code book as the amd64 kernels read it.
+var nf4AsmCode = NF4Code

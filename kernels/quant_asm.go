@@ -39,7 +39,7 @@ func wrapNF4Rows(f nf4RowsAsm) func(y, xp []float32, q *QMatrix, b0, nb int) {
 		if b0 < 0 || end > len(q.NF4) || end > len(q.NF4Scale) || (end-1)/nf4Nested >= len(q.NF4Absmax2) {
 			panic(errDim("nf4Rows", "blocks out of range"))
 		}
-		f(&y[0], &xp[0], &q.NF4[b0], &q.NF4Scale[b0], &q.NF4Absmax2[0], &DynamicMap8[0], &NF4Code[0], b0, nb, rows, q.NF4Offset)
+		f(&y[0], &xp[0], &q.NF4[b0], &q.NF4Scale[b0], &q.NF4Absmax2[0], &DynamicMap8[0], &nf4AsmCode[0], b0, nb, rows, q.NF4Offset)
 	}
 }
 
@@ -63,6 +63,6 @@ func wrapNF4Deq(f nf4DeqAsm) func(dst []float32, q *QMatrix, b0, nb int) {
 		if b0 < 0 || end > len(q.NF4) || end > len(q.NF4Scale) || (end-1)/nf4Nested >= len(q.NF4Absmax2) {
 			panic(errDim("nf4Deq", "blocks out of range"))
 		}
-		f(&dst[0], &q.NF4[b0], &q.NF4Scale[b0], &q.NF4Absmax2[0], &DynamicMap8[0], &NF4Code[0], b0, nb, q.NF4Offset)
+		f(&dst[0], &q.NF4[b0], &q.NF4Scale[b0], &q.NF4Absmax2[0], &DynamicMap8[0], &nf4AsmCode[0], b0, nb, q.NF4Offset)
 	}
 }
