@@ -335,6 +335,14 @@ type quantVariant struct {
 	// exactly as Dequantize does.
 	q8Deq  func(dst []float32, w []Q8Block)
 	nf4Deq func(dst []float32, q *QMatrix, b0, nb int)
+	// q8Rows4 and nf4Rows4, if set, are q8Rows and nf4Rows for 4 rows of
+	// x at once (row i at x[i*ldx:], output y[i*ldy+r]), so that each
+	// block is widened once for all four.
+	q8Rows4  func(y []float32, ldy int, x []float32, ldx int, w []Q8Block, nb, rows int)
+	nf4Rows4 func(y []float32, ldy int, xp []float32, ldx int, q *QMatrix, b0, nb, rows int)
+	// smallM: up to this many rows of x, QMatMul uses the fused row
+	// kernels (0: qSmallM).
+	smallM int
 }
 
 var quantGenericVariant = quantVariant{
@@ -481,15 +489,22 @@ func (q *QMatrix) DequantizeFast(dst []float32, off int) {
 const (
 	// qTileRows is how many weight rows the tiled path dequantizes at a time.
 	qTileRows = 64
-	// qSmallM: up to this many rows of x, QMatMul uses the fused row kernels.
-	qSmallM = 4
+	// qSmallM: up to this many rows of x, QMatMul uses the fused row
+	// kernels, for variants without 4-row kernels (BenchmarkQMatMul: the
+	// row kernels widen each block once per row of x, and from 3 rows on
+	// the tiled path is as fast).
+	qSmallM = 2
 	// qRowGrain is the output-row granularity of the fused path's split.
 	qRowGrain = 16
 )
 
-// fused reports whether the fused row kernels take q with n rows of x.
-func qFused(q *QMatrix, n int) bool {
-	if n > qSmallM {
+// qFused reports whether the fused row kernels take q with n rows of x.
+func (v *quantVariant) qFused(q *QMatrix, n int) bool {
+	sm := v.smallM
+	if sm == 0 {
+		sm = qSmallM
+	}
+	if n > sm {
 		return false
 	}
 	switch q.Format {
@@ -536,7 +551,7 @@ func qMatMulWith(v *quantVariant, p *Pool, y, x []float32, n int, q *QMatrix) {
 		clear(y[:n*rows])
 		return
 	}
-	if qFused(q, n) {
+	if v.qFused(q, n) {
 		qMatVec(v, p, y, x, n, q)
 		return
 	}
@@ -579,7 +594,18 @@ func qMatVec(v *quantVariant, p *Pool, y, x []float32, n int, q *QMatrix) {
 		o1 := min(hi*qRowGrain, rows)
 		for o := lo * qRowGrain; o < o1; o += sub {
 			e := min(o+sub, o1)
-			for r := 0; r < n; r++ {
+			r := 0
+			if q.Format == Q8 && v.q8Rows4 != nil {
+				for ; r+4 <= n; r += 4 {
+					v.q8Rows4(y[r*rows+o:], rows, xs[r*cols:], cols, q.Q8[o*nb:e*nb], nb, e-o)
+				}
+			}
+			if q.Format == NF4 && v.nf4Rows4 != nil {
+				for ; r+4 <= n; r += 4 {
+					v.nf4Rows4(y[r*rows+o:], rows, xs[r*cols:], cols, q, o*nb, nb, e-o)
+				}
+			}
+			for ; r < n; r++ {
 				yr := y[r*rows+o : r*rows+e]
 				xr := xs[r*cols : (r+1)*cols]
 				if q.Format == Q8 {

@@ -220,6 +220,165 @@ nf4d512:
 	VZEROUPPER
 	RET
 
+// Q8 block at wo(DI) against 4 rows of x (AX, AX+R10, AX+2·R10, AX+R11)
+// at xo, into Z0–Z3 (low halves) and Z4–Z7 (high halves).
+#define Q8BLK512X4(wo, xo) \
+	VPBROADCASTW wo(DI), Y8; \
+	VCVTPH2PS    Y8, Z8; \
+	VPMOVSXBD    wo+2(DI), Z9; \
+	VPMOVSXBD    wo+18(DI), Z10; \
+	VCVTDQ2PS    Z9, Z9; \
+	VCVTDQ2PS    Z10, Z10; \
+	VMULPS       Z8, Z9, Z9; \
+	VMULPS       Z8, Z10, Z10; \
+	VFMADD231PS  xo(AX), Z9, Z0; \
+	VFMADD231PS  xo+64(AX), Z10, Z4; \
+	VFMADD231PS  xo(AX)(R10*1), Z9, Z1; \
+	VFMADD231PS  xo+64(AX)(R10*1), Z10, Z5; \
+	VFMADD231PS  xo(AX)(R10*2), Z9, Z2; \
+	VFMADD231PS  xo+64(AX)(R10*2), Z10, Z6; \
+	VFMADD231PS  xo(AX)(R11*1), Z9, Z3; \
+	VFMADD231PS  xo+64(AX)(R11*1), Z10, Z7
+
+// Sum Zlo+Zhi horizontally and store the float at dst.
+#define HSTORE512(lo, hi, dst) \
+	VADDPS        hi, lo, Z16; \
+	VEXTRACTF64X4 $1, Z16, Y17; \
+	VADDPS        Y17, Y16, Y17; \
+	VEXTRACTF32X4 $1, Y17, X16; \
+	VADDPS        X16, X17, X16; \
+	VPERMILPS     $0x4e, X16, X17; \
+	VADDPS        X17, X16, X16; \
+	VPERMILPS     $0xb1, X16, X17; \
+	VADDPS        X17, X16, X16; \
+	VMOVSS        X16, dst
+
+#define HSTORE4X512 \
+	HSTORE512(Z0, Z4, (DX)); \
+	HSTORE512(Z1, Z5, (DX)(R12*1)); \
+	HSTORE512(Z2, Z6, (DX)(R12*2)); \
+	HSTORE512(Z3, Z7, (DX)(R13*1))
+
+#define ZERO8 \
+	VXORPS Z0, Z0, Z0; \
+	VXORPS Z1, Z1, Z1; \
+	VXORPS Z2, Z2, Z2; \
+	VXORPS Z3, Z3, Z3; \
+	VXORPS Z4, Z4, Z4; \
+	VXORPS Z5, Z5, Z5; \
+	VXORPS Z6, Z6, Z6; \
+	VXORPS Z7, Z7, Z7
+
+// func q8Rows4AVX512(y *float32, ldy int, x *float32, ldx int, w *Q8Block, nb int, rows int)
+//
+// q8RowsAVX512 for 4 rows of x (row r at x+r·ldx) at once: y[r·ldy+o].
+TEXT ·q8Rows4AVX512(SB), NOSPLIT, $0-56
+	MOVQ y+0(FP), DX
+	MOVQ ldy+8(FP), R12
+	SHLQ $2, R12
+	LEAQ (R12)(R12*2), R13
+	MOVQ x+16(FP), SI
+	MOVQ ldx+24(FP), R10
+	SHLQ $2, R10
+	LEAQ (R10)(R10*2), R11
+	MOVQ w+32(FP), DI
+	MOVQ nb+40(FP), R8
+	MOVQ rows+48(FP), R9
+
+q8r4row:
+	ZERO8
+	MOVQ SI, AX
+	MOVQ R8, CX
+
+q8r4blk:
+	Q8BLK512X4(0, 0)
+	ADDQ $34, DI
+	ADDQ $128, AX
+	DECQ CX
+	JNZ  q8r4blk
+
+	HSTORE4X512
+	ADDQ $4, DX
+	DECQ R9
+	JNZ  q8r4row
+	VZEROUPPER
+	RET
+
+// func nf4Rows4AVX512(y *float32, ldy int, x *float32, ldx int, w *NF4Block, sc *uint8, abs2 *float32, dmap *float32, code *float32, b0 int, nb int, rows int, off float32)
+TEXT ·nf4Rows4AVX512(SB), NOSPLIT, $0-100
+	MOVQ    y+0(FP), DX
+	MOVQ    code+64(FP), AX
+	VMOVUPS (AX), Z18
+	MOVQ    x+16(FP), SI
+	MOVQ    ldx+24(FP), R10
+	SHLQ    $2, R10
+	LEAQ    (R10)(R10*2), R11
+	MOVQ    w+32(FP), DI
+	MOVQ    sc+40(FP), R14
+	MOVQ    abs2+48(FP), R12
+	MOVQ    dmap+56(FP), BX
+	MOVQ    b0+72(FP), R13
+	VMOVSS  off+96(FP), X19
+
+nf4r4row:
+	ZERO8
+	MOVQ SI, AX
+	MOVQ nb+80(FP), CX
+
+nf4r4blk:
+	MOVBLZX      (R14), R8
+	VMOVSS       (BX)(R8*4), X20
+	MOVQ         R13, R8
+	SHRQ         $8, R8
+	VMULSS       (R12)(R8*4), X20, X20
+	VADDSS       X19, X20, X20
+	VBROADCASTSS X20, Z20
+	VMULPS       Z18, Z20, Z20
+	VPMOVZXBD    (DI), Z12
+	VPMOVZXBD    16(DI), Z13
+	VPSRLD       $4, Z12, Z14
+	VPSRLD       $4, Z13, Z15
+	VPERMPS      Z20, Z14, Z14
+	VPERMPS      Z20, Z12, Z12
+	VPERMPS      Z20, Z15, Z15
+	VPERMPS      Z20, Z13, Z13
+	VFMADD231PS  (AX), Z14, Z0
+	VFMADD231PS  64(AX), Z12, Z0
+	VFMADD231PS  128(AX), Z15, Z4
+	VFMADD231PS  192(AX), Z13, Z4
+	VFMADD231PS  (AX)(R10*1), Z14, Z1
+	VFMADD231PS  64(AX)(R10*1), Z12, Z1
+	VFMADD231PS  128(AX)(R10*1), Z15, Z5
+	VFMADD231PS  192(AX)(R10*1), Z13, Z5
+	VFMADD231PS  (AX)(R10*2), Z14, Z2
+	VFMADD231PS  64(AX)(R10*2), Z12, Z2
+	VFMADD231PS  128(AX)(R10*2), Z15, Z6
+	VFMADD231PS  192(AX)(R10*2), Z13, Z6
+	VFMADD231PS  (AX)(R11*1), Z14, Z3
+	VFMADD231PS  64(AX)(R11*1), Z12, Z3
+	VFMADD231PS  128(AX)(R11*1), Z15, Z7
+	VFMADD231PS  192(AX)(R11*1), Z13, Z7
+	ADDQ         $32, DI
+	ADDQ         $256, AX
+	INCQ         R14
+	INCQ         R13
+	DECQ         CX
+	JNZ          nf4r4blk
+
+	// ldy·4 and 3·ldy·4 into R8/R9 (free here) for the stores
+	MOVQ ldy+8(FP), R8
+	SHLQ $2, R8
+	LEAQ (R8)(R8*2), R9
+	HSTORE512(Z0, Z4, (DX))
+	HSTORE512(Z1, Z5, (DX)(R8*1))
+	HSTORE512(Z2, Z6, (DX)(R8*2))
+	HSTORE512(Z3, Z7, (DX)(R9*1))
+	ADDQ $4, DX
+	DECQ rows+88(FP)
+	JNZ  nf4r4row
+	VZEROUPPER
+	RET
+
 // ------------------------------------------------------------------- AVX2
 
 // Horizontal sum of Y0 into X0.

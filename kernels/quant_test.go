@@ -206,6 +206,8 @@ func TestQuantVariants(t *testing.T) {
 		{1, 1, 64}, {1, 3, 64}, {1, 17, 128}, {2, 33, 192}, {3, 65, 768}, {4, 130, 256},
 		{1, 7, 32}, {2, 9, 96}, // Q8-aligned only
 		{1, 5, 33}, {3, 7, 100}, {5, 17, 64}, {9, 70, 128}, {1, 3, 31}, {8, 40, 1000},
+		{8, 19, 128}, {7, 300, 64}, {6, 5, 96}, // 4-row kernels plus leftover rows
+
 	}
 	for _, v := range quantVariants() {
 		for _, f := range []QFormat{Q8, NF4} {
@@ -233,7 +235,7 @@ func TestQuantVariants(t *testing.T) {
 				checkGuards(t, name, full)
 				for i := range want {
 					if d := math.Abs(float64(y[i]) - want[i]); !(d <= 2e-6*mag[i]+1e-30) {
-						t.Fatalf("%s (fused=%v): y[%d] = %v, want %v (Σ|xw| %.3g)", name, qFused(q, n), i, y[i], want[i], mag[i])
+						t.Fatalf("%s (fused=%v): y[%d] = %v, want %v (Σ|xw| %.3g)", name, v.qFused(q, n), i, y[i], want[i], mag[i])
 					}
 				}
 				// QMatMulT: dx += dy·W
@@ -312,6 +314,7 @@ var qBenchShapes = []struct {
 	{"1x768x3072", 1, 768, 3072},
 	{"1x3072x768", 1, 3072, 768},
 	{"1x768x30522", 1, 768, 30522},
+	{"4x768x3072", 4, 768, 3072},
 	{"8x768x30522", 8, 768, 30522},
 	{"197x768x3072", 197, 768, 3072},
 }
