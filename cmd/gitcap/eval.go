@@ -41,7 +41,14 @@ func evalCommand() *cli.Command {
 				Split: c.String("split"), CaptionColumn: c.String("caption_column"), CaptionSuffix: c.String("caption_file_suffix"),
 				Recursive: c.Bool("recursive"), Strict: c.Bool("strict"), BatchSize: c.Int("batch_size"),
 				Generate:   !c.Bool("no_generate"),
-				Prepare:    func(m *gitmodel.Model) error { return quantizeFromFlags(c, m) },
+				Prepare: func(cp *gitmodel.Captioner) error {
+					if err := quantizeFromFlags(c, cp.Model); err != nil {
+						return err
+					}
+					var err error
+					cp.Engine, err = deviceEngine(c, cp.Model)
+					return err
+				},
 				Generation: func(cp *gitmodel.Captioner) (gitmodel.GenerateConfig, error) { return generateConfig(c, cp) },
 			}
 			rep, err := training.Evaluate(c.Context, cfg, training.Env{Resolve: hubResolver(c), Pool: pool, Log: c.App.ErrWriter})

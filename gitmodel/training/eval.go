@@ -22,7 +22,7 @@ type EvalConfig struct {
 	BlockSize          int // 0: max_position_embeddings
 	Generate           bool
 	Generation         func(*gitmodel.Captioner) (gitmodel.GenerateConfig, error) // nil: the model's defaults
-	Prepare            func(*gitmodel.Model) error                                // e.g. quantize; may be nil
+	Prepare            func(*gitmodel.Captioner) error                            // quantize, pick a device; may be nil
 }
 
 // ImageReport is one example's share of an evaluation.
@@ -58,7 +58,7 @@ func Evaluate(ctx context.Context, cfg EvalConfig, env Env) (*EvalReport, error)
 	}
 	defer cp.Close()
 	if cfg.Prepare != nil {
-		if err := cfg.Prepare(cp.Model); err != nil {
+		if err := cfg.Prepare(cp); err != nil {
 			return nil, err
 		}
 	}
