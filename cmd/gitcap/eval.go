@@ -40,7 +40,7 @@ func evalCommand() *cli.Command {
 				ModelPath: c.String("model_path"), ModelID: c.String("model_id"), Dataset: c.String("dataset"),
 				Split: c.String("split"), CaptionColumn: c.String("caption_column"), CaptionSuffix: c.String("caption_file_suffix"),
 				Recursive: c.Bool("recursive"), Strict: c.Bool("strict"), BatchSize: c.Int("batch_size"),
-				Generate:   !c.Bool("no_generate"),
+				Generate: !c.Bool("no_generate"),
 				Prepare: func(cp *gitmodel.Captioner) error {
 					if err := quantizeFromFlags(c, cp.Model); err != nil {
 						return err
