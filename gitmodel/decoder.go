@@ -120,6 +120,7 @@ type KVCache struct {
 	length         int         // filled positions (image + text)
 	k, v           [][]float32 // per layer: (B, capacity, D)
 	keyValid       []bool      // (B, capacity): false for padded text keys
+	tp             *nn.Tape    // inference tape reused by every step (its buffers too)
 }
 
 // NewKVCache allocates room for nImg image tokens plus maxText text tokens.
@@ -159,16 +160,21 @@ func (m *Model) decode(c *KVCache, x *nn.Var, tn int, valid []bool) *nn.Var {
 	}
 	total := start + tn
 	mask := buildMask(b, tn, start, total, c.nImg, func(bi, j int) bool { return c.keyValid[bi*c.capacity+j] })
-	tp := nn.Inference(m.Pool)
+	if c.tp == nil {
+		c.tp = nn.Inference(m.Pool)
+	}
+	tp := c.tp
 	for li, l := range m.Layers {
 		kc, vc := c.k[li], c.v[li]
-		x = l.forward(tp, x, b, tn, mask, func(k, v *nn.Var) (*nn.Var, *nn.Var, int, int) {
-			for bi := 0; bi < b; bi++ {
-				dst := (bi*c.capacity + start) * d
-				copy(kc[dst:dst+tn*d], k.Data[bi*tn*d:(bi+1)*tn*d])
-				copy(vc[dst:dst+tn*d], v.Data[bi*tn*d:(bi+1)*tn*d])
-			}
-			return nn.Const(kc, b*c.capacity, d), nn.Const(vc, b*c.capacity, d), total, c.capacity
+		x = tp.Scope(x, func(tp *nn.Tape, x *nn.Var) *nn.Var {
+			return l.forward(tp, x, b, tn, mask, func(k, v *nn.Var) (*nn.Var, *nn.Var, int, int) {
+				for bi := 0; bi < b; bi++ {
+					dst := (bi*c.capacity + start) * d
+					copy(kc[dst:dst+tn*d], k.Data[bi*tn*d:(bi+1)*tn*d])
+					copy(vc[dst:dst+tn*d], v.Data[bi*tn*d:(bi+1)*tn*d])
+				}
+				return nn.Const(kc, b*c.capacity, d), nn.Const(vc, b*c.capacity, d), total, c.capacity
+			})
 		})
 	}
 	c.length = total

@@ -136,10 +136,11 @@ func (l *VisionLayer) forward(tp *nn.Tape, x *nn.Var, b, n int) *nn.Var {
 	return tp.Add(x, m)
 }
 
-// checkpointed runs fn directly, or through gradient checkpointing.
+// checkpointed runs one layer: through gradient checkpointing, or in a
+// scope whose temporaries an inference tape recycles.
 func checkpointed(tp *nn.Tape, ckpt bool, x *nn.Var, fn func(*nn.Tape, *nn.Var) *nn.Var) *nn.Var {
 	if ckpt {
 		return tp.Checkpoint(x, fn)
 	}
-	return fn(tp, x)
+	return tp.Scope(x, fn)
 }

@@ -122,6 +122,61 @@ type Tape struct {
 	RNG    *rand.PCG // dropout masks; required when Train (a PCG so checkpointing can replay it)
 	record bool
 	back   []func()
+	arena  *arena // inference only: buffers recycled between layers
+}
+
+// arena recycles activation buffers of an inference tape: Scope hands the
+// buffers an op sequence allocated back for reuse once it is over, which
+// keeps the garbage collector out of the inner loop.
+type arena struct {
+	free  map[int][][]float32
+	taken [][]float32 // allocated inside the current Scope
+	depth int         // Scopes open
+}
+
+func (a *arena) get(n int) []float32 {
+	var b []float32
+	if l := a.free[n]; len(l) > 0 {
+		b = l[len(l)-1]
+		a.free[n] = l[:len(l)-1]
+		clear(b)
+	} else {
+		b = make([]float32, n)
+	}
+	if a.depth > 0 { // outside every Scope the garbage collector owns it
+		a.taken = append(a.taken, b)
+	}
+	return b
+}
+
+// Scope runs fn; on an inference tape every activation fn allocates, except
+// the result's, is recycled afterwards (the caller must not keep them).
+// A recording tape just runs fn.
+func (t *Tape) Scope(x *Var, fn func(t *Tape, x *Var) *Var) *Var {
+	if t.record {
+		return fn(t, x)
+	}
+	if t.arena == nil {
+		t.arena = &arena{free: map[int][][]float32{}}
+	}
+	a := t.arena
+	outer := a.taken
+	a.taken = nil
+	a.depth++
+	y := fn(t, x)
+	a.depth--
+	keep := unsafe.SliceData(y.Data)
+	for _, b := range a.taken {
+		if unsafe.SliceData(b) == keep {
+			if a.depth > 0 {
+				outer = append(outer, b) // the enclosing Scope's now
+			}
+			continue
+		}
+		a.free[len(b)] = append(a.free[len(b)], b)
+	}
+	a.taken = outer
+	return y
 }
 
 // Inference returns a tape that records nothing (no activations kept).
@@ -144,7 +199,13 @@ func (t *Tape) push(needed bool, fn func()) {
 
 // out makes an op's result; it takes a gradient when any input does.
 func (t *Tape) out(rows, cols int, needGrad bool) *Var {
-	v := &Var{Data: make([]float32, rows*cols), Rows: rows, Cols: cols}
+	var data []float32
+	if t.arena != nil && !t.record {
+		data = t.arena.get(rows * cols)
+	} else {
+		data = make([]float32, rows*cols)
+	}
+	v := &Var{Data: data, Rows: rows, Cols: cols}
 	if t.record && needGrad {
 		v.g = &gradSlot{n: rows * cols}
 	}
