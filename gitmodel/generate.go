@@ -325,15 +325,7 @@ func (s *searcher) greedyOrSample(b, k int, prompt []int) ([][]Caption, error) {
 
 // logSoftmax writes log_softmax(x) in float64.
 func logSoftmax(dst []float64, x []float32) {
-	mx := math.Inf(-1)
-	for _, z := range x {
-		mx = math.Max(mx, float64(z))
-	}
-	var se float64
-	for _, z := range x {
-		se += math.Exp(float64(z) - mx)
-	}
-	lse := mx + math.Log(se)
+	lse := nn.LogSumExp(x)
 	for i, z := range x {
 		dst[i] = float64(z) - lse
 	}

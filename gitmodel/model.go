@@ -322,15 +322,7 @@ func CausalLMLoss(logits []float32, labels []int, b, n, t, v int) (float64, int)
 				continue
 			}
 			row := logits[(bi*(n+t)+n+i)*v:][:v]
-			mx := math.Inf(-1)
-			for _, z := range row {
-				mx = math.Max(mx, float64(z))
-			}
-			var se float64
-			for _, z := range row {
-				se += math.Exp(float64(z) - mx)
-			}
-			sum += mx + math.Log(se) - float64(row[y])
+			sum += nn.LogSumExp(row) - float64(row[y])
 			count++
 		}
 	}
