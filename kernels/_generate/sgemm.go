@@ -15,6 +15,11 @@ const (
 	mr512, nrv512 = 6, 4
 	mr256, nrv256 = 6, 2
 	dotMR512      = 4
+	// dotPrefetch16 is how far ahead (bytes) the AVX-512 dot kernels
+	// prefetch each 16-bit row of B. Measured (noisy, shared machine): the
+	// bf16 GEMV 1x768x30522 gained about 10% at 1024 bytes; float32 rows,
+	// already at the DRAM bandwidth, gained nothing, so they do not prefetch.
+	dotPrefetch16 = 1024
 	dotMR256      = 3
 )
 
@@ -653,6 +658,12 @@ func genDotNT512(mr, nbg int, src bSrc) {
 	}
 	for j := range bv {
 		loadRow16(src, addr(bp, ldb, ldb3, j), bv[j])
+		if src != srcF32 {
+			// The rows of B stream from memory: fetch ahead in each.
+			m := addr(bp, ldb, ldb3, j)
+			m.Disp += dotPrefetch16
+			PREFETCHT0(m)
+		}
 		for i := range av {
 			VFMADD231PS(av[i], bv[j], acc[i][j])
 		}
