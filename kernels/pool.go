@@ -92,15 +92,16 @@ func NewPool(workers int) *Pool {
 }
 
 // workerSpin is how long an idle worker keeps polling the queue before it
-// blocks on it. Waking a blocked goroutine costs the scheduler a futex wake
-// and a thread switch, microseconds to tens of microseconds on a virtual
-// machine: as long as a whole matrix-vector product of decoding, and the
-// model issues its products back to back. A worker that polls briefly
-// takes the next one at once. (OpenBLAS's threads spin for the same
-// reason, for far longer.) The spin is bounded, so an idle pool costs at
-// most 50 µs of CPU per call; on an oversubscribed machine it competes
-// with other threads for that long.
-const workerSpin = 50 * time.Microsecond
+// blocks on it, and how long Parallel's caller polls for the chunks still
+// running on workers before it sleeps. Waking a blocked goroutine costs
+// the scheduler a futex wake and a thread switch, which on this project's
+// virtual machines took well over 50 µs: longer than a matrix-vector
+// product of decoding, and the model issues its products back to back.
+// Measured on 197x768x768 at 2 threads: 345 GFLOP/s with a 50 µs spin,
+// 455–470 with 200 µs to 1 ms (two free-running goroutines: 470). The spin
+// is bounded, so an idle pool costs at most this much CPU per call.
+// (OpenBLAS's threads spin for the same reason, far longer.)
+const workerSpin = 300 * time.Microsecond
 
 func (p *Pool) worker() {
 	for {
