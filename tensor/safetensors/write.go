@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"unicode/utf8"
 
+	"github.com/gitcap/gitcap/kernels"
 	"github.com/x448/float16"
 )
 
@@ -264,7 +265,7 @@ func FromFloat32s(name string, dtype DType, shape []int64, values []float32) (Te
 	case BF16:
 		data = make([]byte, 2*len(values))
 		for i, v := range values {
-			binary.LittleEndian.PutUint16(data[2*i:], bf16FromF32(v))
+			binary.LittleEndian.PutUint16(data[2*i:], kernels.BF16FromF32(v))
 		}
 	default:
 		return Tensor{}, tensorErr(writeName, name, "FromFloat32s: dtype %v is not F32, F16 or BF16", dtype)
@@ -301,15 +302,4 @@ func checkCount(name string, shape []int64, n int) error {
 		return tensorErr(writeName, name, "shape %s has %d elements but %d values were given", shapeString(shape), numel, n)
 	}
 	return nil
-}
-
-// bf16FromF32 rounds one float32 to bfloat16, nearest even; the same
-// algorithm as kernels.BF16FromF32.
-func bf16FromF32(f float32) uint16 {
-	b := math.Float32bits(f)
-	if b&0x7fffffff > 0x7f800000 {
-		return uint16(b>>16) | 0x0040
-	}
-	b += 0x7fff + (b>>16)&1
-	return uint16(b >> 16)
 }
