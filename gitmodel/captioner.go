@@ -195,6 +195,14 @@ func (c *Captioner) loadGenerationConfig(path string) error {
 	return nil
 }
 
+// Runner is the engine generation runs on: Engine, or the CPU model.
+func (c *Captioner) Runner() Engine {
+	if c.Engine != nil {
+		return c.Engine
+	}
+	return c.Model
+}
+
 // Close releases the memory-mapped weights.
 func (c *Captioner) Close() error {
 	if c.Adapter != nil {
@@ -214,11 +222,7 @@ type Result struct {
 
 // Caption captions preprocessed images, pixels (B, C, S, S).
 func (c *Captioner) Caption(pixels []float32, b int, g GenerateConfig) ([]Result, error) {
-	e := c.Engine
-	if e == nil {
-		e = c.Model
-	}
-	caps, err := c.Model.GenerateWith(e, pixels, b, g)
+	caps, err := c.Model.GenerateWith(c.Runner(), pixels, b, g)
 	if err != nil {
 		return nil, err
 	}

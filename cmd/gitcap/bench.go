@@ -75,11 +75,7 @@ func runBenchCaption(c *cli.Context) error {
 		var tm gitmodel.GenerateTimings
 		g.Timings = &tm
 		start := time.Now()
-		engine := cp.Engine
-		if engine == nil {
-			engine = cp.Model
-		}
-		if _, err := cp.Model.GenerateWith(engine, px, b, g); err != nil {
+		if _, err := cp.Model.GenerateWith(cp.Runner(), px, b, g); err != nil {
 			return err
 		}
 		total := time.Since(start)
@@ -112,11 +108,11 @@ func median(x []float64) float64 {
 func runBenchTrain(c *cli.Context) error {
 	pool := newPool(c)
 	defer pool.Close()
+	if c.Int("bits") != 32 {
+		return cli.Exit("bench train: use --lora_bits for the base precision", 2)
+	}
 	full := c.Bool("full_finetune")
 	cp, err := gitmodel.LoadCaptionerWith(c.Context, c.String("model_path"), c.String("model_id"), hubResolver(c), pool, gitmodel.LoadOptions{Writable: full})
-	if err == nil && c.Int("bits") != 32 {
-		err = fmt.Errorf("bench train: use --lora_bits for the base precision")
-	}
 	if err != nil {
 		return err
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -301,7 +300,7 @@ func runInfer(c *cli.Context) error {
 			return fmt.Errorf("interrupted after %d of %d images; nothing written", start, len(mine))
 		}
 		batch := mine[start:min(start+bs, len(mine))]
-		lines, nfail := captionBatch(ctx, cp, gen, root, batch, c.App.ErrWriter)
+		lines, nfail := captionBatch(cp, gen, root, batch, c.App.ErrWriter)
 		failed += nfail
 		for _, l := range lines {
 			if err := writeJSONLine(out, l); err != nil {
@@ -322,7 +321,7 @@ func runInfer(c *cli.Context) error {
 
 // captionBatch decodes and preprocesses the batch (unreadable images become
 // error lines) and captions the rest in one generate call.
-func captionBatch(_ context.Context, cp *gitmodel.Captioner, gen gitmodel.GenerateConfig, root string, names []string, errw io.Writer) ([]inferLine, int) {
+func captionBatch(cp *gitmodel.Captioner, gen gitmodel.GenerateConfig, root string, names []string, errw io.Writer) ([]inferLine, int) {
 	lines := make([]inferLine, len(names))
 	var pixels []float32
 	var ok []int
