@@ -77,8 +77,10 @@ type SgemmVariant struct {
 	dotNT          func(mr, nb, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32)
 	dotNT16        func(mr, nb, k int, a []float32, lda int, b []uint16, bf16 bool, ldb int, c []float32, ldc int, alpha, beta float32)
 	dotMR, dotMaxM int
-	// Dot is the inner product of two equal-length slices.
-	Dot func(x, y []float32) float32
+	// Dot is the inner product of two equal-length slices; Axpy adds
+	// alpha·x to y.
+	Dot  func(x, y []float32) float32
+	Axpy func(alpha float32, x, y []float32)
 }
 
 var sgemmGenericVariant = SgemmVariant{
@@ -93,6 +95,7 @@ var sgemmGenericVariant = SgemmVariant{
 	splitGrain: genericNR,
 	Kernel:     kernGeneric,
 	Dot:        dotGeneric,
+	Axpy:       axpyGeneric,
 }
 
 // sgemmVariants lists every Sgemm variant this CPU can run, generic first
@@ -281,7 +284,7 @@ func sgemmWith(v *SgemmVariant, p *Pool, transA, transB bool, m, n, k int, alpha
 			j0, j1 := lo*grain, min(hi*grain, n)
 			sgemmDotNT(v, m, j1-j0, k, alpha, a, lda, b.from(j0*ldb), ldb, beta, c[j0:], ldc)
 		})
-	case v.dotNT == nil && m <= sgemmGemvMaxM:
+	case m <= sgemmGemvMaxM && (!transB || v.dotNT == nil):
 		// Matrix-vector path: split over columns in multiples of 16.
 		const grain = 16
 		parallel((n+grain-1)/grain, 4, func(lo, hi int) {
@@ -397,21 +400,23 @@ func sgemmDotNT(v *SgemmVariant, m, n, k int, alpha float32, a []float32, lda in
 	}
 }
 
-// sgemv handles m ≤ sgemmGemvMaxM for variants without dotNT: each row of
-// op(A) is copied to a contiguous buffer, then C's row is built from dot
-// products with the rows of a transposed B, or from axpys of the rows of a
-// plain B. Nothing of B is packed, since every element of B is used only m
-// times.
+// sgemv handles m ≤ sgemmGemvMaxM: with a plain B for every variant (see
+// sgemvAxpy), with a transposed B for variants without dotNT, where each row
+// of op(A) is copied to a contiguous buffer and C's row is built from dot
+// products with the rows of B. Nothing of B is packed, since every element
+// of B is used only m times.
 func sgemv(v *SgemmVariant, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b bMat, ldb int, beta float32, c []float32, ldc int) {
 	buf := sgemmBufs.Get().(*sgemmBuf)
 	defer sgemmBufs.Put(buf)
+	if b.half {
+		buf.b = grow(buf.b, max(k, min(n, sgemvStrip)))
+	}
+	if !transB {
+		sgemvAxpy(v, buf, transA, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
 	buf.row = grow(buf.row, k)
 	arow := buf.row
-	var brow []float32
-	if b.half {
-		buf.b = grow(buf.b, max(k, n))
-		brow = buf.b
-	}
 	for i := 0; i < m; i++ {
 		if transA {
 			for p := range arow {
@@ -421,42 +426,63 @@ func sgemv(v *SgemmVariant, transA, transB bool, m, n, k int, alpha float32, a [
 			copy(arow, a[i*lda:i*lda+k])
 		}
 		crow := c[i*ldc : i*ldc+n]
-		if transB {
-			for j := range crow {
-				var bj []float32
-				if b.half {
-					bj = brow[:k]
-					b.row(bj, j*ldb, k)
+		for j := range crow {
+			var bj []float32
+			if b.half {
+				bj = buf.b[:k]
+				b.row(bj, j*ldb, k)
+			} else {
+				bj = b.f[j*ldb : j*ldb+k]
+			}
+			s := v.Dot(arow, bj)
+			if beta == 0 {
+				crow[j] = alpha * s
+			} else {
+				crow[j] = alpha*s + beta*crow[j]
+			}
+		}
+	}
+}
+
+// sgemvStrip is the column strip of the axpy path: up to sgemmGemvMaxM
+// accumulator rows of it (16 KiB) stay in L1.
+const sgemvStrip = 1024
+
+// sgemvAxpy builds C's m rows, one column strip at a time, from axpys of
+// the rows of a plain B: each strip of a B row is read from memory once and
+// added, scaled, to every accumulator row while it sits in L1.
+func sgemvAxpy(v *SgemmVariant, buf *sgemmBuf, transA bool, m, n, k int, alpha float32, a []float32, lda int, b bMat, ldb int, beta float32, c []float32, ldc int) {
+	buf.t = grow(buf.t, m*min(n, sgemvStrip))
+	for j0 := 0; j0 < n; j0 += sgemvStrip {
+		w := min(sgemvStrip, n-j0)
+		acc := buf.t[:m*w]
+		clear(acc)
+		for p := 0; p < k; p++ {
+			var bp []float32
+			if b.half {
+				bp = buf.b[:w]
+				b.row(bp, p*ldb+j0, w)
+			} else {
+				bp = b.f[p*ldb+j0 : p*ldb+j0+w]
+			}
+			for i := 0; i < m; i++ {
+				var ap float32
+				if transA {
+					ap = a[p*lda+i]
 				} else {
-					bj = b.f[j*ldb : j*ldb+k]
+					ap = a[i*lda+p]
 				}
-				s := v.Dot(arow, bj)
+				v.Axpy(ap, bp, acc[i*w:(i+1)*w])
+			}
+		}
+		for i := 0; i < m; i++ {
+			crow := c[i*ldc+j0 : i*ldc+j0+w]
+			for j, s := range acc[i*w : (i+1)*w] {
 				if beta == 0 {
 					crow[j] = alpha * s
 				} else {
 					crow[j] = alpha*s + beta*crow[j]
 				}
-			}
-			continue
-		}
-		buf.t = grow(buf.t, n)
-		acc := buf.t
-		clear(acc)
-		for p, ap := range arow {
-			var bp []float32
-			if b.half {
-				bp = brow[:n]
-				b.row(bp, p*ldb, n)
-			} else {
-				bp = b.f[p*ldb : p*ldb+n]
-			}
-			axpyGeneric(ap, bp, acc)
-		}
-		for j, s := range acc {
-			if beta == 0 {
-				crow[j] = alpha * s
-			} else {
-				crow[j] = alpha*s + beta*crow[j]
 			}
 		}
 	}

@@ -50,7 +50,7 @@ func sgemmArchVariants() []SgemmVariant {
 			packBT:     packBTAVX2,
 			dotNT:      dotNTAVX2,
 			dotMR:      avx2DotMR, dotMaxM: 24,
-			Dot: dotAVX2Go,
+			Dot: dotAVX2Go, Axpy: axpyAVX2Go,
 		})
 	}
 	if slices.Contains(have, isaAVX512) {
@@ -65,7 +65,7 @@ func sgemmArchVariants() []SgemmVariant {
 			dotNT:      dotNTAVX512,
 			dotNT16:    dotNT16AVX512,
 			dotMR:      avx512DotMR, dotMaxM: 48,
-			Dot: dotAVX512Go,
+			Dot: dotAVX512Go, Axpy: axpyAVX512Go,
 		})
 	}
 	return vs

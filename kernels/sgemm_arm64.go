@@ -27,6 +27,7 @@ func sgemmArchVariants() []SgemmVariant {
 		splitGrain: 4,
 		Kernel:     kernNEON,
 		Dot:        dotNEONGo,
+		Axpy:       axpyNEONGo,
 	}}
 }
 
