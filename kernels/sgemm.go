@@ -499,6 +499,16 @@ func sgemvAxpy(v *SgemmVariant, buf *sgemmBuf, transA bool, m, n, k int, alpha f
 // through the kernel like full ones (it writes only their valid part), so
 // each element of C sees the same arithmetic wherever tile boundaries fall.
 func sgemmSerial(v *SgemmVariant, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b bMat, ldb int, beta float32, c []float32, ldc int) {
+	sgemmBlocked(v, transA, m, n, k, alpha, a, lda, func(dst []float32, pc, jc, kc, nc int) []float32 {
+		packB(v, dst, transB, b, ldb, pc, jc, kc, nc)
+		return dst
+	}, beta, c, ldc)
+}
+
+// sgemmBlocked is sgemmSerial with the packed panels of op(B) coming from
+// panel(dst, pc, jc, kc, nc): packed into dst, or found packed already
+// (PackedB). jc is a multiple of NR.
+func sgemmBlocked(v *SgemmVariant, transA bool, m, n, k int, alpha float32, a []float32, lda int, panel func(dst []float32, pc, jc, kc, nc int) []float32, beta float32, c []float32, ldc int) {
 	mr, nr := v.MR, v.NR
 	mcMax := (min(v.MC, m) + mr - 1) / mr * mr
 	ncMax := (min(v.NC, n) + nr - 1) / nr * nr
@@ -510,12 +520,12 @@ func sgemmSerial(v *SgemmVariant, transA, transB bool, m, n, k int, alpha float3
 	if !direct {
 		buf.a = grow(buf.a, mcMax*kcMax)
 	}
-	pa, pb := buf.a, buf.b
+	pa := buf.a
 	for jc := 0; jc < n; jc += v.NC {
 		nc := min(v.NC, n-jc)
 		for pc := 0; pc < k; pc += v.KC {
 			kc := min(v.KC, k-pc)
-			packB(v, pb, transB, b, ldb, pc, jc, kc, nc)
+			pb := panel(buf.b, pc, jc, kc, nc)
 			bet := beta
 			if pc > 0 {
 				bet = 1

@@ -19,6 +19,7 @@ type Linear struct {
 	Q      *kernels.QMatrix
 	Bias   *tensor.Tensor
 	LoRA   *LoRA
+	packed *kernels.PackedB // see Pack
 }
 
 // LoRA is a low-rank adapter on a Linear. A: (r, In). B: (Out, r).
@@ -51,7 +52,7 @@ func (l *Linear) Out() int {
 func (l *Linear) Quantize(f kernels.QFormat) int {
 	if l.Q == nil {
 		l.Q = kernels.Quantize(f, l.Weight.Data(), l.Out(), l.In())
-		l.Weight = nil
+		l.Weight, l.packed = nil, nil
 	}
 	return l.Q.Bytes()
 }
@@ -62,9 +63,12 @@ func (l *Linear) Forward(p *kernels.Pool, y, x []float32, n int) {
 	if len(x) < n*in || len(y) < n*out {
 		panic(fmt.Sprintf("nn: Linear.Forward: x %d / y %d values for %d rows of %d→%d", len(x), len(y), n, in, out))
 	}
-	if l.Q != nil {
+	switch {
+	case l.Q != nil:
 		kernels.QMatMul(p, y, x, n, l.Q)
-	} else {
+	case l.packed != nil && n >= packedMinRows:
+		kernels.SgemmPacked(p, n, 1, x, in, l.packed, 0, y, out)
+	default:
 		kernels.Sgemm(p, false, true, n, out, in, 1, x, in, l.Weight.Data(), in, 0, y, out)
 	}
 	if l.Bias != nil {

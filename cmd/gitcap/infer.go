@@ -138,6 +138,10 @@ func loadCaptioner(c *cli.Context, pool *kernels.Pool) (*gitmodel.Captioner, err
 		cp.Close()
 		return nil, err
 	}
+	if cp.Engine == nil {
+		// On the CPU: the image side's weights packed once, not per image.
+		cp.Model.PackVision()
+	}
 	for _, w := range cp.Warnings {
 		fmt.Fprintln(c.App.ErrWriter, "gitcap: warning:", w)
 	}

@@ -13,6 +13,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/gitcap/gitcap/gitmodel"
 )
 
 // gitcap runs the command line in-process and returns stdout, stderr and the
@@ -268,7 +270,7 @@ func TestInitThenCaption(t *testing.T) {
 		t.Fatalf("infer on init output: exit %d: %s %s", code, stdout, errs)
 	}
 	stdout, errs, code = gitcap(t, "bench", "caption", "--model_path", a, "--batch_size", "2", "--runs", "1", "--threads", "1")
-	if code != 0 || !regexp.MustCompile(`^caption batch=2 threads=1 encoder_ms=[0-9.]+ per_token_ms=[0-9.]+ total_ms=[0-9.]+ images_per_s=[0-9.]+\n$`).MatchString(stdout) {
+	if code != 0 || !regexp.MustCompile(`^caption batch=2 threads=1 encoder_ms=[0-9.]+ per_token_ms=[0-9.]+ total_ms=[0-9.]+ images_per_s=[0-9.]+ vision_ms=[0-9.]+ vision_gflops=[0-9.]+\n$`).MatchString(stdout) {
 		t.Errorf("bench: exit %d: %q %s", code, stdout, errs)
 	}
 	for _, extra := range [][]string{nil, {"--gradient_checkpointing"}, {"--full_finetune"}} {
@@ -330,5 +332,17 @@ func TestInferRecursiveAndShards(t *testing.T) {
 	}
 	if _, errs, code := gitcap(t, "infer", "--model_path", model, "--input_path", dir, "--num_shards", "2", "--shard_index", "2"); code == 0 || !strings.Contains(errs, "shard_index") {
 		t.Errorf("bad shard index accepted: %s", errs)
+	}
+}
+
+// The vision tower and projection of git-base at 224×224 cost the 35.3
+// GFLOP issue 4 names.
+func TestVisionGFLOP(t *testing.T) {
+	cfg, err := gitmodel.LoadConfig("../../gitmodel/testdata/git-base/config.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := visionGFLOP(*cfg); math.Abs(g-35.3) > 0.1 {
+		t.Errorf("git-base vision: %.2f GFLOP, want 35.3", g)
 	}
 }
