@@ -1,6 +1,9 @@
 package kernels
 
-import "fmt"
+import (
+	"fmt"
+	"runtime"
+)
 
 // PackedB is the B operand of Sgemm packed once, for products that reuse
 // it many times (a frozen Linear weight in the vision tower): the NR-column
@@ -38,7 +41,11 @@ func packBWith(v *SgemmVariant, transB bool, k, n int, b []float32, ldb int) *Pa
 		panic(errShort("PackB", "b", len(b), need))
 	}
 	npad := (n + v.NR - 1) / v.NR * v.NR
-	pb := &PackedB{v: v, k: k, n: n, npad: npad, data: make([]float32, k*npad)}
+	data, free := offHeap(k * npad)
+	pb := &PackedB{v: v, k: k, n: n, npad: npad, data: data}
+	// The mapping goes when pb does (SgemmPacked keeps pb alive while
+	// it reads pb.data).
+	runtime.AddCleanup(pb, func(free func()) { free() }, free)
 	for pc := 0; pc < k; pc += v.KC {
 		kc := min(v.KC, k-pc)
 		packB(v, pb.data[pc*npad:pc*npad+kc*npad], transB, bMat{f: b}, ldb, pc, 0, kc, n)
@@ -90,4 +97,5 @@ func SgemmPacked(p *Pool, m int, alpha float32, a []float32, lda int, pb *Packed
 			sgemmBlocked(v, false, i1-i0, n, k, alpha, a[i0*lda:], lda, panel(0), beta, c[i0*ldc:], ldc)
 		})
 	}
+	runtime.KeepAlive(pb)
 }
