@@ -23,6 +23,7 @@ TINY_CLI         := cmd/gitcap/testdata/tiny-cli
 test-vulkan: check-vulkan-shaders
 	$(GO) vet -tags vulkan ./...
 	$(LAVAPIPE_ENV) $(GO) test -count=1 -tags vulkan $(VULKAN_TEST_PKGS)
+	$(LAVAPIPE_ENV) $(GO) test -count=1 -tags vulkan -run 'OnDevice' ./cmd/gitcap
 	$(MAKE) --no-print-directory check-vulkan-link test-vulkan-cli
 
 vulkan-deps:

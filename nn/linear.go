@@ -20,6 +20,18 @@ type Linear struct {
 	Bias   *tensor.Tensor
 	LoRA   *LoRA
 	packed *kernels.PackedB // see Pack
+	// Dev, if set, computes the products with the (frozen) weight on an
+	// accelerator; the bias and the adapter stay on the CPU.
+	Dev LinearDevice
+}
+
+// LinearDevice computes a frozen Linear's weight products elsewhere (a
+// Vulkan device: gitmodel/vkgit). Either call may fail (device lost, out of
+// memory); the Linear then computes the product on the CPU, and the device
+// keeps the error for its owner to report.
+type LinearDevice interface {
+	MatMul(y, x []float32, n int) error    // y = x·Wᵀ    (N, Out)
+	MatMulT(dx, dy []float32, n int) error // dx += dy·W (N, In)
 }
 
 // LoRA is a low-rank adapter on a Linear. A: (r, In). B: (Out, r).
@@ -64,6 +76,7 @@ func (l *Linear) Forward(p *kernels.Pool, y, x []float32, n int) {
 		panic(fmt.Sprintf("nn: Linear.Forward: x %d / y %d values for %d rows of %d→%d", len(x), len(y), n, in, out))
 	}
 	switch {
+	case l.Dev != nil && l.Dev.MatMul(y[:n*out], x[:n*in], n) == nil:
 	case l.Q != nil:
 		kernels.QMatMul(p, y, x, n, l.Q)
 	case l.packed != nil && n >= packedMinRows:
@@ -98,4 +111,17 @@ func LoadLinear(w *Weights, in, out int, bias bool) *Linear {
 		l.Bias = w.GetInit("bias", InitZeros, out)
 	}
 	return l
+}
+
+// BackwardX adds dy·W to dx for n rows: the input gradient through the
+// weight (the adapter's part is the caller's).
+func (l *Linear) BackwardX(p *kernels.Pool, dx, dy []float32, n int) {
+	in, out := l.In(), l.Out()
+	switch {
+	case l.Dev != nil && l.Dev.MatMulT(dx[:n*in], dy[:n*out], n) == nil:
+	case l.Q != nil:
+		kernels.QMatMulT(p, dx, dy, n, l.Q)
+	default:
+		kernels.Sgemm(p, false, false, n, in, out, 1, dy, out, l.Weight.Data(), in, 1, dx, in)
+	}
 }

@@ -94,11 +94,7 @@ func (t *Tape) Linear(l *Linear, x *Var) *Var {
 func (t *Tape) linearBack(l *Linear, gx *gradSlot, dy, x []float32, n int, trainW, trainB bool) {
 	in, out, p := l.In(), l.Out(), t.Pool
 	if gx != nil { // dx += dy·W   (N, In)
-		if l.Q != nil {
-			kernels.QMatMulT(p, gx.buf(), dy, n, l.Q)
-		} else {
-			kernels.Sgemm(p, false, false, n, in, out, 1, dy, out, l.Weight.Data(), in, 1, gx.buf(), in)
-		}
+		l.BackwardX(p, gx.buf(), dy, n)
 	}
 	if trainW { // dW += dyᵀ·x   (Out, In)
 		kernels.Sgemm(p, true, false, out, in, n, 1, dy, out, x, in, 1, t.Grads.Of(l.Weight), in)

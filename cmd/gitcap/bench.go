@@ -160,6 +160,19 @@ func runBenchTrain(c *cli.Context) error {
 		}
 		trainable = m.LoRAParams()
 	}
+	mk, err := trainDevice(c)
+	if err != nil {
+		return err
+	}
+	if mk != nil {
+		dev, err := mk(m, trainable)
+		if err != nil {
+			return err
+		}
+		if dev != nil {
+			defer dev.Close()
+		}
+	}
 	tr := gitmodel.NewTrainer(m, trainable, 0.01, 1)
 	tr.Checkpoint, tr.Dropout = c.Bool("gradient_checkpointing"), true
 	rng := rand.New(rand.NewPCG(3, 4))

@@ -3,11 +3,16 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/gitcap/gitcap/gitmodel"
+	"github.com/gitcap/gitcap/gitmodel/training"
+	"github.com/gitcap/gitcap/nn"
 	"github.com/urfave/cli/v2"
 )
+
+var errNoVulkan = errors.New("--device vulkan: this gitcap was built without the Vulkan path; build one with 'go build -tags vulkan ./cmd/gitcap' (it loads libvulkan at run time, so that binary is dynamically linked)")
 
 // deviceEngine picks the engine for --device. This build has no Vulkan path:
 // the default binary stays static and cgo-free.
@@ -16,7 +21,19 @@ func deviceEngine(c *cli.Context, m *gitmodel.Model) (gitmodel.Engine, error) {
 	case "cpu", "auto", "":
 		return nil, nil
 	case "vulkan":
-		return nil, fmt.Errorf("--device vulkan: this gitcap was built without the Vulkan path; build one with 'go build -tags vulkan ./cmd/gitcap' (it loads libvulkan at run time, so that binary is dynamically linked)")
+		return nil, errNoVulkan
+	default:
+		return nil, fmt.Errorf("--device %q: want cpu, vulkan or auto", d)
+	}
+}
+
+// trainDevice maps --device for training: the CPU (nil) for cpu and auto.
+func trainDevice(c *cli.Context) (func(*gitmodel.Model, []nn.NamedTensor) (training.Device, error), error) {
+	switch d := c.String("device"); d {
+	case "cpu", "auto", "":
+		return nil, nil
+	case "vulkan":
+		return nil, errNoVulkan
 	default:
 		return nil, fmt.Errorf("--device %q: want cpu, vulkan or auto", d)
 	}

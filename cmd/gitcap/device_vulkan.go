@@ -6,8 +6,10 @@ import (
 	"fmt"
 
 	"github.com/gitcap/gitcap/gitmodel"
+	"github.com/gitcap/gitcap/gitmodel/training"
 	"github.com/gitcap/gitcap/gitmodel/vkgit"
 	"github.com/gitcap/gitcap/kernels/vulkan"
+	"github.com/gitcap/gitcap/nn"
 	"github.com/urfave/cli/v2"
 )
 
@@ -33,4 +35,31 @@ func deviceEngine(c *cli.Context, m *gitmodel.Model) (gitmodel.Engine, error) {
 	default:
 		return nil, fmt.Errorf("--device %q: want cpu, vulkan or auto", d)
 	}
+}
+
+// trainDevice maps --device for training: cpu (nil), vulkan (the frozen
+// weights' products on the device, or an error) or auto (the device when
+// one initialises, else the CPU with a note on stderr).
+func trainDevice(c *cli.Context) (func(*gitmodel.Model, []nn.NamedTensor) (training.Device, error), error) {
+	d := c.String("device")
+	switch d {
+	case "cpu", "":
+		return nil, nil
+	case "vulkan", "auto":
+	default:
+		return nil, fmt.Errorf("--device %q: want cpu, vulkan or auto", d)
+	}
+	return func(m *gitmodel.Model, trainable []nn.NamedTensor) (training.Device, error) {
+		t, err := vkgit.OpenTrainer(m, trainable, vulkan.Options{})
+		if err != nil {
+			if d == "auto" {
+				fmt.Fprintf(c.App.ErrWriter, "gitcap: no Vulkan device (%v); training on the CPU\n", err)
+				return nil, nil
+			}
+			return nil, fmt.Errorf("--device vulkan: %w", err)
+		}
+		fmt.Fprintf(c.App.ErrWriter, "gitcap: %d frozen weights (%.1f MiB) on %s; adapters, norms, attention and the optimizer on the CPU\n",
+			t.Layers, float64(t.Bytes)/(1<<20), t.Device())
+		return t, nil
+	}, nil
 }

@@ -91,6 +91,7 @@ func trainCommand() *cli.Command {
 			boolFlag("resume", false, "continue the run in --output_dir from its latest checkpoint"),
 			stringFlag("config", "", "TOML file with flag values (command line wins)"),
 			intFlag("threads", 0, "worker threads (0: all cores)"),
+			stringFlag("device", "cpu", "cpu, vulkan (a build with -tags vulkan: the frozen weights' products on the device) or auto"),
 			boolFlag("quiet", false, "no progress bar"),
 		},
 		Action: runTrain,
@@ -163,6 +164,9 @@ func runTrain(c *cli.Context) error {
 	errw := c.App.ErrWriter
 	var bar *progressbar.ProgressBar
 	env := training.Env{Resolve: hubResolver(c), Pool: pool, Log: errw}
+	if env.Device, err = trainDevice(c); err != nil {
+		return err
+	}
 	if p := newProgress(c, 0, "training", true); p.bar != nil {
 		env.Step = func(s training.StepLog, total int) {
 			if bar == nil {

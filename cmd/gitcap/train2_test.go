@@ -123,7 +123,10 @@ func TestTrainBadDataset(t *testing.T) {
 
 // gitcap eval against HF's numbers: the token-weighted loss is the same for
 // every batch size; per-image losses match.
-func TestEvalMatchesHF(t *testing.T) {
+func TestEvalMatchesHF(t *testing.T) { evalMatchesHF(t) }
+
+// evalMatchesHF runs TestEvalMatchesHF's command lines with extra flags.
+func evalMatchesHF(t *testing.T, extra ...string) {
 	var want struct {
 		DatasetLoss float64 `json:"dataset_loss"`
 		PerImage    []struct {
@@ -137,7 +140,7 @@ func TestEvalMatchesHF(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, bs := range []string{"1", "2", "4"} {
-		stdout, errs, code := gitcap(t, "eval", "--model_path", filepath.Join(tinyCLI, "model"), "--dataset", filepath.Join(tinyCLI, "images"), "--batch_size", bs)
+		stdout, errs, code := gitcap(t, append([]string{"eval", "--model_path", filepath.Join(tinyCLI, "model"), "--dataset", filepath.Join(tinyCLI, "images"), "--batch_size", bs}, extra...)...)
 		if code != 0 {
 			t.Fatalf("exit %d: %s", code, errs)
 		}

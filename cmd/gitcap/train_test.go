@@ -22,7 +22,10 @@ type expectedTrain struct {
 // The two `gitcap train` command lines of the tiny-cli README against
 // transformers + PEFT: per-step losses within 1e-4 relative, final adapters
 // within 1e-4.
-func TestTrainMatchesHF(t *testing.T) {
+func TestTrainMatchesHF(t *testing.T) { trainMatchesHF(t) }
+
+// trainMatchesHF runs TestTrainMatchesHF's command lines with extra flags.
+func trainMatchesHF(t *testing.T, extra ...string) {
 	for _, c := range []struct{ name, golden, final string }{
 		{"", "train_lora.json", "train_lora_final.safetensors"},
 		{"accum", "train_lora_accum.json", "train_lora_accum_final.safetensors"},
@@ -38,6 +41,7 @@ func TestTrainMatchesHF(t *testing.T) {
 				args[10] = "2" // --batch_size 2
 				args = append(args, "--gradient_accumulation_steps", "2")
 			}
+			args = append(args, extra...)
 			if _, errs, code := gitcap(t, args...); code != 0 {
 				t.Fatalf("exit %d: %s", code, errs)
 			}

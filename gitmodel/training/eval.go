@@ -114,7 +114,7 @@ func Evaluate(ctx context.Context, cfg EvalConfig, env Env) (*EvalReport, error)
 		if b == nil {
 			continue
 		}
-		losses, counts, err := cp.Model.RowLosses(modelBatch(b))
+		losses, counts, err := rowLosses(cp, modelBatch(b))
 		if err != nil {
 			return nil, err
 		}
@@ -159,4 +159,28 @@ func Evaluate(ctx context.Context, cfg EvalConfig, env Env) (*EvalReport, error)
 		rep.Metrics = metrics.Evaluate(cands, refs).Map()
 	}
 	return rep, nil
+}
+
+// logitsEngine is an engine that runs the whole forward pass (vkgit's).
+type logitsEngine interface {
+	Forward(gitmodel.Batch) ([]float32, error)
+}
+
+// rowLosses is Model.RowLosses, from the device's logits when the
+// captioner runs on one.
+func rowLosses(cp *gitmodel.Captioner, in gitmodel.Batch) ([]float64, []int, error) {
+	e, ok := cp.Engine.(logitsEngine)
+	if !ok {
+		return cp.Model.RowLosses(in)
+	}
+	logits, err := e.Forward(in)
+	if err != nil {
+		return nil, nil, err
+	}
+	n, t, v := cp.Model.Config.NumImageTokens(), in.T, cp.Model.Config.VocabSize
+	losses, counts := make([]float64, in.B), make([]int, in.B)
+	for r := range losses {
+		losses[r], counts[r] = gitmodel.CausalLMLoss(logits[r*(n+t)*v:(r+1)*(n+t)*v], in.Labels[r*t:(r+1)*t], 1, n, t, v)
+	}
+	return losses, counts, nil
 }

@@ -24,11 +24,21 @@ import (
 type Env struct {
 	Resolve gitmodel.Resolver // model ids → folders (nil: local folders only)
 	Pool    *kernels.Pool
-	Log     io.Writer                                // human-readable messages (stderr)
-	Step    func(s StepLog, stepsTotal int)          // after every optimizer step (progress bar); may be nil
-	Message func(format string, args ...any)         // warnings and notes; nil: written to Log
-	Clock   func() time.Time                         // nil: time.Now
+	Log     io.Writer                        // human-readable messages (stderr)
+	Step    func(s StepLog, stepsTotal int)  // after every optimizer step (progress bar); may be nil
+	Message func(format string, args ...any) // warnings and notes; nil: written to Log
+	Clock   func() time.Time                 // nil: time.Now
+	// Device, if set, attaches an accelerator (--device vulkan) to the
+	// model once its trainable parameters are known.
+	Device  func(m *gitmodel.Model, trainable []nn.NamedTensor) (Device, error)
 	sampled func(files []string, generated []string) // tests
+}
+
+// Device is an accelerator attached to the model being trained. Err is its
+// first failure (the work it failed went to the CPU); Close detaches it.
+type Device interface {
+	Err() error
+	Close() error
 }
 
 // StepLog is one line of logs/train.jsonl.
@@ -71,6 +81,7 @@ type run struct {
 	microPer int    // micro-batches per epoch
 	stepsPer int    // optimizer steps per epoch
 	total    int    // optimizer steps in the run
+	dev      Device
 }
 
 func (r *run) msg(format string, args ...any) {
@@ -101,6 +112,9 @@ func Train(ctx context.Context, cfg Config, env Env) (*Summary, error) {
 }
 
 func (r *run) close() {
+	if r.dev != nil {
+		r.dev.Close()
+	}
 	if r.jsonl != nil {
 		r.jsonl.Close()
 	}
@@ -158,6 +172,11 @@ func (r *run) setup(ctx context.Context) error {
 	trainable, err := r.setupParams()
 	if err != nil {
 		return err
+	}
+	if r.env.Device != nil {
+		if r.dev, err = r.env.Device(m, trainable); err != nil {
+			return err
+		}
 	}
 	r.tr = gitmodel.NewTrainer(m, trainable, cfg.WeightDecay, cfg.Seed)
 	r.tr.Checkpoint = cfg.GradientCheckpointing
@@ -352,6 +371,13 @@ func (r *run) loop(ctx context.Context) (*Summary, error) {
 			}
 			lr := cfg.LearningRate * cfg.Scheduler.Factor(pos.Step, cfg.WarmupSteps, r.total)
 			norm := tr.Update(lr, cfg.MaxGradNorm)
+			if r.dev != nil && r.dev.Err() != nil {
+				// The failed products were computed on the CPU: the
+				// step is right; the rest of the run stays there.
+				r.msg("warning: %v; going on on the CPU", r.dev.Err())
+				r.dev.Close()
+				r.dev = nil
+			}
 			pos.Step++
 			stepsRun++
 			s := StepLog{Step: pos.Step, Epoch: float64(epoch) + float64(micro+1)/float64(len(batches)), Loss: accLoss, LR: lr, GradNorm: norm}
