@@ -57,6 +57,11 @@
 // aligned on a little-endian host, and widens F16/BF16 into a new slice.
 // Slices that alias the mapping are read-only and die with Close.
 //
+// RowReader reads chosen rows of a 2-D float tensor (an embedding table)
+// with pread on the descriptor behind the mapping, so that a lookup of a
+// few rows does not make the kernel map whole folios of the table into the
+// resident set (see rows.go for the measurement).
+//
 // # Writing
 //
 // Write reproduces the reference writer's layout (safetensors prepare() in

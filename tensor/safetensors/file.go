@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"os"
 	"sort"
 	"unsafe"
 
@@ -42,6 +43,7 @@ type File struct {
 	infos  []TensorInfo // offset order
 	index  map[string]int
 	unmap  func() error // nil unless the file is memory-mapped
+	fd     *os.File     // the mapped file (RowReader's pread); nil unless mapped
 	closed bool
 }
 
@@ -111,7 +113,7 @@ func (f *File) Close() error {
 	f.buf, f.data = nil, nil
 	if f.unmap != nil {
 		u := f.unmap
-		f.unmap = nil
+		f.unmap, f.fd = nil, nil
 		if err := u(); err != nil {
 			return fmt.Errorf("%s: munmap: %w", f.name, err)
 		}
@@ -186,20 +188,30 @@ func (f *File) Float32s(name string) ([]float32, error) {
 	case F32:
 		return viewOrDecode(b, binary.LittleEndian.Uint32, math.Float32frombits), nil
 	case F16, BF16:
-		h := viewOrDecode(b, binary.LittleEndian.Uint16, func(u uint16) uint16 { return u })
-		out := make([]float32, len(h))
-		if t.DType == F16 {
-			for i, v := range h {
-				out[i] = float16.Frombits(v).Float32()
-			}
-		} else {
-			for i, v := range h {
-				out[i] = math.Float32frombits(uint32(v) << 16)
-			}
-		}
+		out := make([]float32, len(b)/2)
+		widen(out, b, t.DType)
 		return out, nil
 	}
 	return nil, tensorErr(f.name, name, "dtype %s cannot be read as float32 (want F32, F16 or BF16)", t.DType)
+}
+
+// widen decodes the little-endian F32, F16 or BF16 values in b into dst
+// (len(b)/size of them).
+func widen(dst []float32, b []byte, dt DType) {
+	switch dt {
+	case F32:
+		for i := range len(b) / 4 {
+			dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+		}
+	case F16:
+		for i := range len(b) / 2 {
+			dst[i] = float16.Frombits(binary.LittleEndian.Uint16(b[2*i:])).Float32()
+		}
+	case BF16:
+		for i := range len(b) / 2 {
+			dst[i] = math.Float32frombits(uint32(binary.LittleEndian.Uint16(b[2*i:])) << 16)
+		}
+	}
 }
 
 // Uint16s returns the raw 16-bit values of an F16, BF16, U16 or I16 tensor

@@ -10,7 +10,7 @@ import (
 // parses it with [Parse]. Error messages name path as given. The mapping is
 // released by Close; the file must not be truncated while it is open.
 func Open(path string) (*File, error) {
-	data, unmap, err := mapFile(path)
+	data, fd, unmap, err := mapFile(path)
 	if err != nil {
 		return nil, err
 	}
@@ -21,15 +21,15 @@ func Open(path string) (*File, error) {
 		}
 		return nil, err
 	}
-	f.unmap = unmap
+	f.unmap, f.fd = unmap, fd
 	return f, nil
 }
 
 // readWhole is the fallback of mapFile.
-func readWhole(path string) ([]byte, func() error, error) {
+func readWhole(path string) ([]byte, *os.File, func() error, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("safetensors: %w", err)
+		return nil, nil, nil, fmt.Errorf("safetensors: %w", err)
 	}
-	return data, nil, nil
+	return data, nil, nil, nil
 }
