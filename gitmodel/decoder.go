@@ -105,7 +105,7 @@ func buildMask(b, tn, start, total, nImg int, real func(b, j int) bool) []float3
 // embedText returns drop(LayerNorm(word[ids] + position[pos0 + t])) for ids (B, T).
 func (m *Model) embedText(tp *nn.Tape, ids []int, b, t, pos0 int) *nn.Var {
 	e := m.Embeddings
-	x := tp.Embed(e.WordEmbeddings, ids, m.Config.PadTokenID)
+	x := m.embedWords(tp, ids)
 	x = tp.AddRows(x, e.PositionEmbeddings, pos0, t)
 	return tp.Dropout(tp.LayerNorm(e.LayerNorm, x), float32(m.Config.HiddenDropoutProb))
 }

@@ -30,6 +30,10 @@ type Model struct {
 	Warnings []string
 	closer   func() error
 	release  func(name string) // drop a checkpoint tensor's pages from memory
+	// words reads word-embedding rows from the checkpoint file (pread)
+	// instead of the mapping; nil when Embeddings.WordEmbeddings is not a
+	// view of a read-only F32 checkpoint tensor.
+	words *nn.Embedding
 }
 
 // ignoredKeys are buffers some checkpoints carry that the model does not use.
@@ -63,10 +67,37 @@ func LoadWith(dir string, opt LoadOptions) (*Model, error) {
 		return nil, err
 	}
 	m.closer, m.release = set.Close, set.Release
-	// generation reads a few rows of the word embeddings: keep the rest out
-	// of memory
-	set.AccessRandom("git.embeddings.word_embeddings.weight")
+	// Generation reads a few dozen rows of the 30522-row word-embedding
+	// table. Reading them with pread keeps the table out of the resident
+	// set: touching the mapping makes the kernel map the whole page-cache
+	// folio around each row, MADV_RANDOM or not (captioning 7 images with
+	// a freshly written git-base checkpoint left 76-79 of the table's 89 MiB
+	// resident; 3 when its folios happened to be small). Only for an F32
+	// table, which Weights hands out as a view of the read-only mapping,
+	// so the file holds exactly the tensor's values; a writable
+	// (trainable) copy or a widened F16 one may diverge from it.
+	const words = "git.embeddings.word_embeddings.weight"
+	if info, ok := set.Info(words); ok && info.DType == safetensors.F32 && !opt.Writable {
+		if r, err := set.RowReader(words); err == nil {
+			m.words = &nn.Embedding{Weight: m.Embeddings.WordEmbeddings, Rows: r}
+		}
+	}
+	set.AccessRandom(words) // for lookups that still go through the mapping
 	return m, nil
+}
+
+// embedWords looks the word embeddings of ids up: (len(ids), D). A
+// trainable table goes through the tape (its gradient); otherwise rows
+// come from the checkpoint file when the model was loaded from one.
+func (m *Model) embedWords(tp *nn.Tape, ids []int) *nn.Var {
+	table := m.Embeddings.WordEmbeddings
+	if m.words == nil || m.words.Weight != table || tp.Grads.Trainable(table) {
+		return tp.Embed(table, ids, m.Config.PadTokenID)
+	}
+	d := table.Dim(1)
+	y := make([]float32, len(ids)*d)
+	m.words.Forward(y, ids)
+	return nn.Const(y, len(ids), d)
 }
 
 // FromSource builds the model from checkpoint tensors named as Hugging Face

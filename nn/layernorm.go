@@ -27,12 +27,25 @@ func LoadLayerNorm(w *Weights, c int, eps float64) *LayerNorm {
 // Embedding looks rows up in a table. ids: (N) → y: (N, C). Weight: (V, C).
 type Embedding struct {
 	Weight *tensor.Tensor
+	// Rows, when set, reads the same table's rows from elsewhere (the
+	// checkpoint file, see safetensors.RowReader) so that the table's
+	// memory-mapped pages are never touched. It must return exactly
+	// Weight's values; on an error Forward copies from Weight instead.
+	Rows RowReader
+}
+
+// RowReader reads rows ids of a (V, C) table into dst (len(ids)·C values).
+type RowReader interface {
+	ReadRows(dst []float32, ids []int) error
 }
 
 // Forward copies row ids[i] of the table into y[i]. Ids must be in range
 // (callers validate user input first).
 func (e *Embedding) Forward(y []float32, ids []int) {
 	c := e.Weight.Dim(1)
+	if e.Rows != nil && e.Rows.ReadRows(y[:len(ids)*c], ids) == nil {
+		return
+	}
 	w := e.Weight.Data()
 	for i, id := range ids {
 		copy(y[i*c:(i+1)*c], w[id*c:(id+1)*c])
