@@ -80,7 +80,7 @@ section "kernel tests on the device"
 filtered kernels/vulkan 'device|normalised|^--- FAIL' kernels "$bin/vulkan.test" -test.count=1 -test.v
 
 section "model tests on the device (tiny golden: logits within 1e-4, greedy and beam ids exact)"
-filtered gitmodel/vkgit 'device|logits: max|ids|^--- ' model "$bin/vkgit.test" -test.count=1 -test.v -test.run 'MatchesHF|MatchesCPU|BadInputs|Quantized'
+filtered gitmodel/vkgit 'device|logits: max|ids|^--- ' model "$bin/vkgit.test" -test.count=1 -test.v -test.run 'MatchesHF|MatchesCPU|BadInputs|Quantized|PyTorch'
 
 section "git-base on the device: logits and ids vs the CPU, caption latency"
 cfg=${1:-}
@@ -100,6 +100,10 @@ for b in 1 8; do
 done
 filtered . '^caption' bench-cpu-b1 "$bin/gitcap" bench caption -m "$tmp/git-base" --device cpu --batch_size 1 --runs 3
 echo "(if the vulkan and cpu lines match, bench caption is still timing Model.Generate on the CPU: see the vulkan caption lines above)"
+
+section "gitcap bench train (LoRA step: frozen products on the device vs all on the CPU)"
+filtered . 'gitcap:|^train_step' train-vulkan "$bin/gitcap" bench train -m "$tmp/git-base" --device vulkan --batch_size 4 --text_len 32 --steps 2
+filtered . '^train_step' train-cpu "$bin/gitcap" bench train -m "$tmp/git-base" --device cpu --batch_size 4 --text_len 32 --steps 2
 
 section result
 [ $status -eq 0 ] && echo "vulkan-device: all steps passed" || echo "vulkan-device: some step FAILED (see above)"
