@@ -4,7 +4,7 @@ GO      ?= go
 BIN     := bin
 FUZZTIME ?= 5m
 
-.PHONY: all build test test-go test-purego cross static lint vet bench fuzz demo clean tools
+.PHONY: all build test test-go test-purego cross static lint vet bench bench-quant fuzz demo clean tools
 
 all: build
 
@@ -45,6 +45,12 @@ vet:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime=5x ./kernels/
+
+# Peak RSS of `gitcap infer` on git-base (random weights) at F32, 8 and 4
+# bits, as ratios of F32's, and the decoding step at each (bench/quant.sh;
+# QUANT_RUNS, QUANT_BATCH, QUANT_THREADS, BENCH_QUANT_DIR).
+bench-quant:
+	GO=$(GO) bash bench/quant.sh
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) -parallel 1 ./tensor/safetensors/
