@@ -125,6 +125,7 @@ func (m *Model) Prefill(pixels []float32, b, maxText int) (Session, error) {
 	img := m.encodeImages(nn.Inference(m.Pool), pixels, b, false, nil)
 	c := m.NewKVCache(b, maxText)
 	m.decode(c, img, m.Config.NumImageTokens(), nil)
+	c.tp = nil // its arena holds the image pass's buffers, sized for no decoding step
 	return &cpuSession{m: m, c: c}, nil
 }
 
@@ -190,7 +191,11 @@ func (m *Model) GenerateWith(e Engine, pixels []float32, b int, g GenerateConfig
 	for i := range rows {
 		rows[i] = i / k
 	}
-	s := &searcher{m: m, g: &g, sess: base.Gather(rows), maxLen: maxLen, promptLen: len(prompt)}
+	sess := base
+	if k > 1 { // a copy of the cache per beam or returned sequence
+		sess = base.Gather(rows)
+	}
+	s := &searcher{m: m, g: &g, sess: sess, maxLen: maxLen, promptLen: len(prompt)}
 	var out [][]Caption
 	if g.NumBeams > 1 {
 		out, err = s.beam(b, prompt)
