@@ -85,16 +85,16 @@ func SgemmPacked(p *Pool, m int, alpha float32, a []float32, lda int, pb *Packed
 	slivers := pb.npad / v.NR
 	switch {
 	case workers == 1:
-		sgemmBlocked(v, false, m, n, k, alpha, a, lda, panel(0), beta, c, ldc)
+		sgemmBlocked(v, false, m, n, k, alpha, a, lda, false, panel(0), beta, c, ldc)
 	case slivers >= 2*workers || n >= m:
 		p.parallel(slivers, 1, func(lo, hi int) {
 			j0, j1 := lo*v.NR, min(hi*v.NR, n)
-			sgemmBlocked(v, false, m, j1-j0, k, alpha, a, lda, panel(j0), beta, c[j0:], ldc)
+			sgemmBlocked(v, false, m, j1-j0, k, alpha, a, lda, false, panel(j0), beta, c[j0:], ldc)
 		})
 	default:
 		p.parallel((m+v.MR-1)/v.MR, 1, func(lo, hi int) {
 			i0, i1 := lo*v.MR, min(hi*v.MR, m)
-			sgemmBlocked(v, false, i1-i0, n, k, alpha, a[i0*lda:], lda, panel(0), beta, c[i0*ldc:], ldc)
+			sgemmBlocked(v, false, i1-i0, n, k, alpha, a[i0*lda:], lda, false, panel(0), beta, c[i0*ldc:], ldc)
 		})
 	}
 	runtime.KeepAlive(pb)

@@ -499,16 +499,16 @@ func sgemvAxpy(v *SgemmVariant, buf *sgemmBuf, transA bool, m, n, k int, alpha f
 // through the kernel like full ones (it writes only their valid part), so
 // each element of C sees the same arithmetic wherever tile boundaries fall.
 func sgemmSerial(v *SgemmVariant, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b bMat, ldb int, beta float32, c []float32, ldc int) {
-	sgemmBlocked(v, transA, m, n, k, alpha, a, lda, func(dst []float32, pc, jc, kc, nc int) []float32 {
+	sgemmBlocked(v, transA, m, n, k, alpha, a, lda, true, func(dst []float32, pc, jc, kc, nc int) []float32 {
 		packB(v, dst, transB, b, ldb, pc, jc, kc, nc)
 		return dst
 	}, beta, c, ldc)
 }
 
 // sgemmBlocked is sgemmSerial with the packed panels of op(B) coming from
-// panel(dst, pc, jc, kc, nc): packed into dst, or found packed already
-// (PackedB). jc is a multiple of NR.
-func sgemmBlocked(v *SgemmVariant, transA bool, m, n, k int, alpha float32, a []float32, lda int, panel func(dst []float32, pc, jc, kc, nc int) []float32, beta float32, c []float32, ldc int) {
+// panel(dst, pc, jc, kc, nc): packed into dst (when pack is set), or found
+// packed already (PackedB; dst is nil). jc is a multiple of NR.
+func sgemmBlocked(v *SgemmVariant, transA bool, m, n, k int, alpha float32, a []float32, lda int, pack bool, panel func(dst []float32, pc, jc, kc, nc int) []float32, beta float32, c []float32, ldc int) {
 	mr, nr := v.MR, v.NR
 	mcMax := (min(v.MC, m) + mr - 1) / mr * mr
 	ncMax := (min(v.NC, n) + nr - 1) / nr * nr
@@ -516,7 +516,11 @@ func sgemmBlocked(v *SgemmVariant, transA bool, m, n, k int, alpha float32, a []
 	direct := !transA && !v.aKMajor
 	buf := sgemmBufs.Get().(*sgemmBuf)
 	defer sgemmBufs.Put(buf)
-	buf.b = grow(buf.b, ncMax*kcMax)
+	var pb []float32
+	if pack {
+		buf.b = grow(buf.b, ncMax*kcMax)
+		pb = buf.b
+	}
 	if !direct {
 		buf.a = grow(buf.a, mcMax*kcMax)
 	}
@@ -525,7 +529,7 @@ func sgemmBlocked(v *SgemmVariant, transA bool, m, n, k int, alpha float32, a []
 		nc := min(v.NC, n-jc)
 		for pc := 0; pc < k; pc += v.KC {
 			kc := min(v.KC, k-pc)
-			pb := panel(buf.b, pc, jc, kc, nc)
+			pb := panel(pb, pc, jc, kc, nc)
 			bet := beta
 			if pc > 0 {
 				bet = 1
