@@ -69,6 +69,34 @@ func Attention(out, probs, q, k, v, mask []float32, d AttnDims) {
 	if d.Tq == 0 {
 		return
 	}
+	attentionProbs(probs, q, k, mask, d)
+	Sgemm(nil, false, false, d.Tq, d.Dh, d.Tk, 1, probs, max(1, d.Tk), v, d.Ldv, 0, out, d.Ldo)
+}
+
+// AttentionProbs computes the probabilities of Attention alone, bit for bit
+// the values Attention writes to probs (backward passes that do not keep
+// them recompute them with it):
+//
+//	probs[i*Tk:(i+1)*Tk] = softmax(Scale·q_i·Kᵀ + mask[i*Tk:(i+1)*Tk])
+//
+// Ldv and Ldo are not used. It panics on bad dimensions or short slices.
+func AttentionProbs(probs, q, k, mask []float32, d AttnDims) {
+	const fn = "AttentionProbs"
+	d.check(fn)
+	checkLen(fn, "probs", probs, d.Tq*d.Tk)
+	checkLen(fn, "q", q, matLen(d.Tq, d.Dh, d.Ldq))
+	checkLen(fn, "k", k, matLen(d.Tk, d.Dh, d.Ldk))
+	if mask != nil {
+		checkLen(fn, "mask", mask, d.Tq*d.Tk)
+	}
+	if d.Tq == 0 {
+		return
+	}
+	attentionProbs(probs, q, k, mask, d)
+}
+
+// attentionProbs is AttentionProbs with the arguments checked and Tq > 0.
+func attentionProbs(probs, q, k, mask []float32, d AttnDims) {
 	n := d.Tq * d.Tk
 	p := probs[:n]
 	Sgemm(nil, false, true, d.Tq, d.Tk, d.Dh, d.Scale, q, d.Ldq, k, d.Ldk, 0, p, max(1, d.Tk))
@@ -79,7 +107,6 @@ func Attention(out, probs, q, k, v, mask []float32, d AttnDims) {
 		}
 	}
 	Softmax(p, p, d.Tq, d.Tk)
-	Sgemm(nil, false, false, d.Tq, d.Dh, d.Tk, 1, p, max(1, d.Tk), v, d.Ldv, 0, out, d.Ldo)
 }
 
 var attnScratch = sync.Pool{New: func() any { return new([]float32) }}
@@ -107,13 +134,53 @@ func AttentionBackward(dq, dk, dv, dout, probs, q, k, v []float32, d AttnDims) {
 	if n == 0 || d.Dh == 0 {
 		return
 	}
-	sp := attnScratch.Get().(*[]float32)
+	sp := scratch(n)
 	defer attnScratch.Put(sp)
+	attentionBackward(dq, dk, dv, dout, probs[:n], (*sp)[:n], q, k, v, d)
+}
+
+// AttentionBackwardRecompute is AttentionBackward for a forward pass that
+// did not keep the probabilities: it recomputes them from q, k and mask with
+// AttentionProbs (the values Attention produced, bit for bit) in scratch
+// memory, then accumulates dq, dk and dv exactly as AttentionBackward does.
+// It costs one more Tq×Tk×Dh product and softmax, and saves Tq×Tk values
+// per head between the passes.
+func AttentionBackwardRecompute(dq, dk, dv, dout, q, k, v, mask []float32, d AttnDims) {
+	const fn = "AttentionBackwardRecompute"
+	d.check(fn)
+	checkLen(fn, "q", q, matLen(d.Tq, d.Dh, d.Ldq))
+	checkLen(fn, "k", k, matLen(d.Tk, d.Dh, d.Ldk))
+	checkLen(fn, "v", v, matLen(d.Tk, d.Dh, d.Ldv))
+	checkLen(fn, "dout", dout, matLen(d.Tq, d.Dh, d.Ldo))
+	checkLen(fn, "dq", dq, matLen(d.Tq, d.Dh, d.Ldq))
+	checkLen(fn, "dk", dk, matLen(d.Tk, d.Dh, d.Ldk))
+	checkLen(fn, "dv", dv, matLen(d.Tk, d.Dh, d.Ldv))
+	if mask != nil {
+		checkLen(fn, "mask", mask, d.Tq*d.Tk)
+	}
+	n := d.Tq * d.Tk
+	if n == 0 || d.Dh == 0 {
+		return
+	}
+	sp := scratch(2 * n)
+	defer attnScratch.Put(sp)
+	p, dp := (*sp)[:n], (*sp)[n:2*n]
+	attentionProbs(p, q, k, mask, d)
+	attentionBackward(dq, dk, dv, dout, p, dp, q, k, v, d)
+}
+
+// scratch takes a buffer of at least n values from attnScratch.
+func scratch(n int) *[]float32 {
+	sp := attnScratch.Get().(*[]float32)
 	if cap(*sp) < n {
 		*sp = make([]float32, n)
 	}
-	dp := (*sp)[:n]
-	p := probs[:n]
+	return sp
+}
+
+// attentionBackward is the body of AttentionBackward: p holds the
+// probabilities, dp is Tq×Tk scratch.
+func attentionBackward(dq, dk, dv, dout, p, dp, q, k, v []float32, d AttnDims) {
 	Sgemm(nil, false, true, d.Tq, d.Tk, d.Dh, 1, dout, d.Ldo, v, d.Ldv, 0, dp, d.Tk)
 	Sgemm(nil, true, false, d.Tk, d.Dh, d.Tq, 1, p, d.Tk, dout, d.Ldo, 1, dv, d.Ldv)
 	SoftmaxBackward(dp, p, dp, d.Tq, d.Tk)

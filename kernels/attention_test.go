@@ -215,6 +215,61 @@ func TestAttentionBackward(t *testing.T) {
 	}
 }
 
+// AttentionBackwardRecompute must give, bit for bit, what AttentionBackward
+// gives with the probabilities Attention kept (AttentionProbs recomputes
+// exactly those), including rows masked everywhere and strided heads.
+func TestAttentionBackwardRecompute(t *testing.T) {
+	cases := []attnCase{
+		{tq: 1, tk: 1, dh: 1},
+		{tq: 2, tk: 3, dh: 5},
+		{tq: 7, tk: 7, dh: 5, mask: "causal"},
+		{tq: 3, tk: 5, dh: 2, mask: "pad"},
+		{tq: 5, tk: 7, dh: 3, mask: "row"},
+		{tq: 17, tk: 15, dh: 8},
+		{tq: 33, tk: 65, dh: 16, mask: "early"},
+		{tq: 197, tk: 197, dh: 64},
+		{tq: 229, tk: 229, dh: 64, mask: "causal"},
+	}
+	same := func(name string, got, want []float32) {
+		t.Helper()
+		for i := range want {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("%s[%d] = %v, want %v (bit for bit)", name, i, got[i], want[i])
+			}
+		}
+	}
+	for ci, tc := range cases {
+		name := tc.String()
+		s := newAttn(tc, uint64(300+ci))
+		r := newRand(uint64(400 + ci))
+		o := s.lay.off
+		probs := make([]float32, tc.tq*tc.tk)
+		Attention(make([]float32, s.lay.size(tc.tq))[o:], probs, s.qb[o:], s.kb[o:], s.vb[o:], s.mask, s.d)
+		fullP, p2 := guarded(tc.tq*tc.tk, nil)
+		AttentionProbs(p2, s.qb[o:], s.kb[o:], s.mask, s.d)
+		checkGuards(t, name+" AttentionProbs", fullP)
+		same(name+" AttentionProbs", p2, probs)
+
+		doutb := randSlice(r, s.lay.size(tc.tq))
+		dq, dk, dv := randSlice(r, len(s.qb)), randSlice(r, len(s.kb)), randSlice(r, len(s.vb))
+		dq2, dk2, dv2 := append([]float32(nil), dq...), append([]float32(nil), dk...), append([]float32(nil), dv...)
+		AttentionBackward(dq[o:], dk[o:], dv[o:], doutb[o:], probs, s.qb[o:], s.kb[o:], s.vb[o:], s.d)
+		AttentionBackwardRecompute(dq2[o:], dk2[o:], dv2[o:], doutb[o:], s.qb[o:], s.kb[o:], s.vb[o:], s.mask, s.d)
+		same(name+" dq", dq2, dq)
+		same(name+" dk", dk2, dk)
+		same(name+" dv", dv2, dv)
+	}
+	d := AttnDims{Tq: 2, Tk: 3, Dh: 4, Ldq: 4, Ldk: 4, Ldv: 4, Ldo: 4, Scale: 0.5}
+	buf := func(n int) []float32 { return make([]float32, n) }
+	mustPanic(t, "AttentionProbs: len(probs)=5 < 6", func() { AttentionProbs(buf(5), buf(8), buf(12), nil, d) })
+	mustPanic(t, "AttentionBackwardRecompute: len(mask)=5 < 6", func() {
+		AttentionBackwardRecompute(buf(8), buf(12), buf(12), buf(8), buf(8), buf(12), buf(12), buf(5), d)
+	})
+	mustPanic(t, "AttentionBackwardRecompute: len(dv)=11 < 12", func() {
+		AttentionBackwardRecompute(buf(8), buf(12), buf(11), buf(8), buf(8), buf(12), buf(12), nil, d)
+	})
+}
+
 func TestAttentionPanics(t *testing.T) {
 	d := AttnDims{Tq: 2, Tk: 3, Dh: 4, Ldq: 4, Ldk: 4, Ldv: 4, Ldo: 4, Scale: 0.5}
 	buf := func(n int) []float32 { return make([]float32, n) }
