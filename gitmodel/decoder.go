@@ -68,9 +68,29 @@ func (l *DecoderLayer) forward(tp *nn.Tape, x *nn.Var, b, tn int, mask []float32
 	// BERT divides q·kᵀ by sqrt(head_dim) after the product.
 	a := tp.Attention(q, k, v, nn.AttnSpec{B: b, Heads: l.heads, Tq: tn, Tk: tk, KVStride: stride,
 		Scale: float32(1 / math.Sqrt(float64(dh))), Mask: mask, Dropout: l.attnDrop})
-	h := tp.LayerNorm(l.AttnLayerNorm, tp.Add(tp.Dropout(tp.Linear(l.AttnOutput, a), l.hiddenDrop), x))
-	m := tp.Dropout(tp.Linear(l.Output, tp.Act(l.act, tp.Linear(l.Intermediate, h))), l.hiddenDrop)
-	return tp.LayerNorm(l.OutputLayerNorm, tp.Add(m, h))
+	if kv == nil { // (a cache owns its keys and values)
+		tp.Free(q, k, v)
+	}
+	// Intermediates go back to a recording tape as soon as the forward is
+	// done with them (tp.Free; those a backward reads stay).
+	o := tp.Linear(l.AttnOutput, a)
+	tp.Free(a)
+	od := tp.Dropout(o, l.hiddenDrop)
+	r := tp.Add(od, x)
+	tp.Free(o, od, x)
+	h := tp.LayerNorm(l.AttnLayerNorm, r)
+	tp.Free(r)
+	z := tp.Linear(l.Intermediate, h)
+	g := tp.Act(l.act, z)
+	tp.Free(z)
+	u := tp.Linear(l.Output, g)
+	tp.Free(g)
+	m := tp.Dropout(u, l.hiddenDrop)
+	r2 := tp.Add(m, h)
+	tp.Free(u, m, h)
+	y := tp.LayerNorm(l.OutputLayerNorm, r2)
+	tp.Free(r2)
+	return y
 }
 
 // attends is GIT's attention rule (architecture doc §7.1) for query position

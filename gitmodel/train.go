@@ -2,6 +2,7 @@ package gitmodel
 
 import (
 	"math/rand/v2"
+	"runtime"
 
 	"github.com/gitcap/gitcap/kernels"
 	"github.com/gitcap/gitcap/nn"
@@ -25,6 +26,7 @@ type Trainer struct {
 	// RNG drives dropout; its state is part of a resumable run.
 	RNG  *rand.PCG
 	Pool *kernels.Pool
+	last *nn.Tape // the previous micro-batch's tape, whose buffers the next one reuses
 }
 
 // NewTrainer makes the given tensors trainable. They must be writable (not
@@ -43,11 +45,18 @@ func NewTrainer(m *Model, trainable []nn.NamedTensor, weightDecay float64, seed 
 // mean over b's targets, unscaled) and the number of targets.
 func (t *Trainer) Accumulate(b Batch, scale float64) (float64, int, error) {
 	tp := nn.NewTape(t.Pool, t.Grads, t.Dropout, t.RNG)
+	tp.Reuse(t.last)
+	t.last = tp
 	loss, count, err := t.Model.LossOnTape(tp, b, t.Checkpoint)
 	if err != nil {
 		return 0, 0, err
 	}
 	if count > 0 {
+		// The forward's activations are all live now, at their peak, and the
+		// backward allocates little (it recycles them): collecting the
+		// forward's garbage here keeps the collector's headroom from being
+		// added on top of that peak.
+		runtime.GC()
 		tp.BackwardScaled(loss, float32(scale))
 	}
 	return float64(loss.Data[0]), count, nil

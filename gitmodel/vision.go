@@ -107,10 +107,13 @@ func (v *VisionModel) forward(tp *nn.Tape, pixels []float32, b int, ckpt bool, t
 	g := v.cfg.ImageSize / v.cfg.PatchSize
 	np := g * g
 	cols := v.im2col(pixels, b)
-	x := tp.Linear(v.Embeddings.patch, nn.Const(cols, b*np, len(cols)/(b*np)))
-	x = tp.PrependRow(x, v.Embeddings.ClassEmbedding, np)
-	x = tp.AddRows(x, v.Embeddings.PositionEmbedding, 0, np+1)
-	x = tp.LayerNorm(v.PreLayrnorm, x)
+	p := tp.Linear(v.Embeddings.patch, nn.Const(cols, b*np, len(cols)/(b*np)))
+	c := tp.PrependRow(p, v.Embeddings.ClassEmbedding, np)
+	tp.Free(p)
+	e := tp.AddRows(c, v.Embeddings.PositionEmbedding, 0, np+1)
+	tp.Free(c)
+	x := tp.LayerNorm(v.PreLayrnorm, e)
+	tp.Free(e)
 	if trace != nil {
 		trace(x.Data)
 	}
@@ -120,20 +123,37 @@ func (v *VisionModel) forward(tp *nn.Tape, pixels []float32, b int, ckpt bool, t
 			trace(x.Data)
 		}
 	}
-	return tp.LayerNorm(v.PostLayernorm, x)
+	y := tp.LayerNorm(v.PostLayernorm, x)
+	tp.Free(x)
+	return y
 }
 
-// forward maps x (B·N, Dv) to the layer's output.
+// forward maps x (B·N, Dv) to the layer's output. Intermediates go back to
+// a recording tape as soon as the forward is done with them (tp.Free; those
+// a backward reads stay).
 func (l *VisionLayer) forward(tp *nn.Tape, x *nn.Var, b, n int) *nn.Var {
 	h := tp.LayerNorm(l.LayerNorm1, x)
 	q, k, v := tp.Linear(l.QProj, h), tp.Linear(l.KProj, h), tp.Linear(l.VProj, h)
+	tp.Free(h)
 	dh := x.Cols / l.heads
 	// CLIP scales q by head_dim^-0.5 before q·kᵀ; no mask, no dropout.
 	a := tp.Attention(q, k, v, nn.AttnSpec{B: b, Heads: l.heads, Tq: n, Tk: n, KVStride: n,
 		Scale: float32(1 / math.Sqrt(float64(dh)))})
-	x = tp.Add(x, tp.Linear(l.OutProj, a))
-	m := tp.Linear(l.FC2, tp.Act(l.act, tp.Linear(l.FC1, tp.LayerNorm(l.LayerNorm2, x))))
-	return tp.Add(x, m)
+	tp.Free(q, k, v)
+	o := tp.Linear(l.OutProj, a)
+	tp.Free(a)
+	h2 := tp.Add(x, o)
+	tp.Free(x, o)
+	f := tp.LayerNorm(l.LayerNorm2, h2)
+	z := tp.Linear(l.FC1, f)
+	tp.Free(f)
+	g := tp.Act(l.act, z)
+	tp.Free(z)
+	m := tp.Linear(l.FC2, g)
+	tp.Free(g)
+	y := tp.Add(h2, m)
+	tp.Free(h2, m)
+	return y
 }
 
 // checkpointed runs one layer: through gradient checkpointing, or in a

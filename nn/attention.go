@@ -20,9 +20,16 @@ type AttnSpec struct {
 }
 
 // Attention computes out[b] = softmax(Scale·q[b]·k[b]ᵀ + mask[b])·v[b] per
-// head: (B·Tq, D). Heads run in parallel on the pool. Backward:
-// kernels.AttentionBackward from the saved probabilities, or, with dropout,
-// dv = Pdᵀ·dout, dP = (dout·vᵀ)∘M, dS = softmax'(dP), dq = s·dS·k, dk = s·dSᵀ·q.
+// head: (B·Tq, D). Heads run in parallel on the pool.
+//
+// Backward keeps q, k, v (and the shared mask, and the dropout generator's
+// state) but not the probabilities, B·H·Tq·Tk values: each head recomputes
+// them, bit for bit, with kernels.AttentionProbs. Without dropout that is
+// kernels.AttentionBackwardRecompute; with dropout, dv = Pdᵀ·dout,
+// dP = (dout·vᵀ)∘M, dS = softmax'(dP), dq = s·dS·k, dk = s·dSᵀ·q.
+// Readers of the output that need it in backward (a LoRA on the output
+// projection) rebuild it from q, k, v (remat); the probabilities that
+// computes serve this backward, which runs right after theirs.
 func (t *Tape) Attention(q, k, v *Var, s AttnSpec) *Var {
 	d := q.Cols
 	if s.Heads <= 0 || d%s.Heads != 0 || k.Cols != d || v.Cols != d || q.Rows != s.B*s.Tq ||
@@ -33,13 +40,10 @@ func (t *Tape) Attention(q, k, v *Var, s AttnSpec) *Var {
 	dims := kernels.AttnDims{Tq: s.Tq, Tk: s.Tk, Dh: dh, Ldq: d, Ldk: d, Ldv: d, Ldo: d, Scale: s.Scale}
 	y := t.out(q.Rows, d, q.g != nil || k.g != nil || v.g != nil)
 	dropout := t.Train && s.Dropout > 0
-	keep := y.g != nil || dropout
+	// The training forward goes through the probabilities (kernels.Attention,
+	// whose values backward recomputes); inference uses the fused kernel.
+	withProbs := y.g != nil || dropout
 	nn := s.Tq * s.Tk
-	var probs []float32 // (B·H, Tq, Tk), kept for backward
-	var masks *dropMask
-	if keep {
-		probs = make([]float32, s.B*s.Heads*nn)
-	}
 	off := func(bh int) (qo, ko int, m []float32) {
 		b, h := bh/s.Heads, bh%s.Heads
 		if s.Mask != nil {
@@ -47,36 +51,65 @@ func (t *Tape) Attention(q, k, v *Var, s AttnSpec) *Var {
 		}
 		return b*s.Tq*d + h*dh, b*s.KVStride*d + h*dh, m
 	}
-	if dropout { // masks drawn serially so that a seed fixes them
-		_, masks = t.dropout(make([]float32, len(probs)), s.Dropout)
+	var drop *dropMask // on the probabilities, (B·H, Tq, Tk)
+	if dropout {       // drawn serially so that a seed fixes it
+		drop = t.drawMask(s.B*s.Heads*nn, s.Dropout)
 	}
-	t.Pool.Parallel(s.B*s.Heads, func(lo, hi int) {
-		for bh := lo; bh < hi; bh++ {
-			qo, ko, m := off(bh)
-			if !keep { // inference: online softmax, no probability matrix
-				kernels.AttentionFused(y.Data[qo:], q.Data[qo:], k.Data[ko:], v.Data[ko:], m, dims)
-				continue
+	// forward computes every head's output into out from q, k, v, keeping
+	// the probabilities in probs (B·H, Tq, Tk) when it is not nil.
+	forward := func(out, qd, kd, vd []float32, probs []float32) {
+		t.Pool.Parallel(s.B*s.Heads, func(lo, hi int) {
+			var p, pd []float32 // one head's probabilities, and dropped
+			for bh := lo; bh < hi; bh++ {
+				qo, ko, m := off(bh)
+				if !withProbs { // inference: online softmax, no probability matrix
+					kernels.AttentionFused(out[qo:], qd[qo:], kd[ko:], vd[ko:], m, dims)
+					continue
+				}
+				if probs != nil {
+					p = probs[bh*nn : (bh+1)*nn]
+				} else if p == nil {
+					p = make([]float32, nn)
+				}
+				kernels.Attention(out[qo:], p, qd[qo:], kd[ko:], vd[ko:], m, dims)
+				if !dropout {
+					continue
+				}
+				// out = (P∘M)·v with the dropped probabilities
+				if pd == nil {
+					pd = make([]float32, nn)
+				}
+				drop.mul(pd, p, bh*nn)
+				kernels.Sgemm(nil, false, false, s.Tq, dh, s.Tk, 1, pd, s.Tk, vd[ko:], d, 0, out[qo:], d)
 			}
-			p := probs[bh*nn : (bh+1)*nn]
-			if !dropout {
-				kernels.Attention(y.Data[qo:], p, q.Data[qo:], k.Data[ko:], v.Data[ko:], m, dims)
-				continue
-			}
-			kernels.Attention(y.Data[qo:], p, q.Data[qo:], k.Data[ko:], v.Data[ko:], m, dims)
-			// out = (P∘M)·v with the dropped probabilities
-			pd := make([]float32, nn)
-			for i := range pd {
-				pd[i] = p[i] * masks.at(bh*nn+i)
-			}
-			kernels.Sgemm(nil, false, false, s.Tq, dh, s.Tk, 1, pd, s.Tk, v.Data[ko:], d, 0, y.Data[qo:], d)
-		}
-	})
+		})
+	}
+	forward(y.Data, q.Data, k.Data, v.Data, nil)
 	gq, gk, gv, gy := q.g, k.g, v.g, y.g
-	qd, kd, vd := q.Data, k.Data, v.Data
-	t.push(gy != nil, func() {
+	var qv, kv, vv func() []float32
+	var re *remat
+	var probs []float32 // every head's probabilities, while a rebuilt y is in use
+	if gy != nil {
+		qv, kv, vv = t.save(q), t.save(k), t.save(v)
+		// Readers of y rebuild it from q, k, v; the probabilities that
+		// takes are kept for this backward, which runs next.
+		re = &remat{n: len(y.Data), bufs: t.arena, build: func(dst []float32) {
+			probs = t.arena.get(s.B * s.Heads * nn)
+			forward(dst, qv(), kv(), vv(), probs)
+		}}
+		y.re = re
+	}
+	t.push(gy, gy != nil, func() {
+		cached := probs
+		re.done() // every reader of y has run
+		probs = nil
+		if cached != nil {
+			defer t.arena.put(cached)
+		}
 		if gy.v == nil {
 			return
 		}
+		qd, kd, vd := qv(), kv(), vv()
 		var dq, dk, dv []float32
 		if gq != nil {
 			dq = gq.buf()
@@ -102,14 +135,29 @@ func (t *Tape) Attention(q, k, v *Var, s AttnSpec) *Var {
 			if gv == nil {
 				gv = make([]float32, len(vd))
 			}
+			var p, scratch []float32
 			for bh := lo; bh < hi; bh++ {
-				qo, ko, _ := off(bh)
-				p := probs[bh*nn : (bh+1)*nn]
+				qo, ko, m := off(bh)
+				switch {
+				case cached != nil:
+					p = cached[bh*nn : (bh+1)*nn]
+				case !dropout:
+					kernels.AttentionBackwardRecompute(gq[qo:], gk[ko:], gv[ko:], gy.v[qo:], qd[qo:], kd[ko:], vd[ko:], m, dims)
+					continue
+				default:
+					if p == nil {
+						p = make([]float32, nn)
+					}
+					kernels.AttentionProbs(p, qd[qo:], kd[ko:], m, dims)
+				}
 				if !dropout {
 					kernels.AttentionBackward(gq[qo:], gk[ko:], gv[ko:], gy.v[qo:], p, qd[qo:], kd[ko:], vd[ko:], dims)
 					continue
 				}
-				attentionDropoutBack(gq[qo:], gk[ko:], gv[ko:], gy.v[qo:], p, masks, bh*nn, qd[qo:], kd[ko:], vd[ko:], dims)
+				if scratch == nil {
+					scratch = make([]float32, 2*nn)
+				}
+				attentionDropoutBack(gq[qo:], gk[ko:], gv[ko:], gy.v[qo:], p, drop, bh*nn, qd[qo:], kd[ko:], vd[ko:], dims, scratch)
 			}
 		})
 	})
@@ -117,22 +165,19 @@ func (t *Tape) Attention(q, k, v *Var, s AttnSpec) *Var {
 }
 
 // attentionDropoutBack is the backward of out = (P∘M)·v, P = softmax(S),
-// S = scale·q·kᵀ + mask, for one head; it accumulates into dq, dk, dv.
-func attentionDropoutBack(dq, dk, dv, dout, p []float32, m *dropMask, off int, q, k, v []float32, d kernels.AttnDims) {
+// S = scale·q·kᵀ + mask, for one head; it accumulates into dq, dk, dv. keep
+// M is the mask's values [off, off+Tq·Tk); scratch holds 2·Tq·Tk values.
+func attentionDropoutBack(dq, dk, dv, dout, p []float32, m *dropMask, off int, q, k, v []float32, d kernels.AttnDims, scratch []float32) {
 	tq, tk, dh := d.Tq, d.Tk, d.Dh
-	pd := make([]float32, tq*tk)
-	for i := range pd {
-		pd[i] = p[i] * m.at(off+i)
-	}
+	pd := scratch[:tq*tk]
+	m.mul(pd, p, off)
 	// dv += Pdᵀ·dout   (Tk, Dh)
 	kernels.Sgemm(nil, true, false, tk, dh, tq, 1, pd, tk, dout, d.Ldo, 1, dv, d.Ldv)
 	// dP = (dout·vᵀ)∘M   (Tq, Tk)
-	dp := make([]float32, tq*tk)
+	dp := pd // pd is spent
 	kernels.Sgemm(nil, false, true, tq, tk, dh, 1, dout, d.Ldo, v, d.Ldv, 0, dp, tk)
-	for i := range dp {
-		dp[i] *= m.at(off + i)
-	}
-	ds := make([]float32, tq*tk)
+	m.mul(dp, dp, off)
+	ds := scratch[tq*tk : 2*tq*tk]
 	kernels.SoftmaxBackward(ds, p, dp, tq, tk)
 	// dq += scale·dS·k ; dk += scale·dSᵀ·q
 	kernels.Sgemm(nil, false, false, tq, dh, tk, d.Scale, ds, tk, k, d.Ldk, 1, dq, d.Ldq)

@@ -127,3 +127,120 @@ func TestTargetModulesJSON(t *testing.T) {
 		t.Errorf("rslora scaling %v", s)
 	}
 }
+
+// Backward closures that read a LayerNorm's or an attention's output hold a
+// recipe (remat) instead of the values, and attention recomputes its
+// probabilities; gradients must equal, bit for bit, those of the same graph
+// where the outputs go through a copy (Add of zeros) that keeps them.
+func TestRematGradients(t *testing.T) {
+	pool := kernels.NewPool(2)
+	defer pool.Close()
+	for _, c := range []struct {
+		drop float32
+		pool *kernels.Pool
+	}{{0, nil}, {0.2, nil}, {0.2, pool}} {
+		r := rand.New(rand.NewPCG(5, 6))
+		const b, tn, d, heads = 2, 5, 8, 2
+		lin := func() *Linear {
+			return &Linear{Weight: randT(r, d, d), Bias: randT(r, d),
+				LoRA: &LoRA{A: randT(r, 2, d), B: randT(r, d, 2), Scaling: 0.5, Dropout: c.drop}}
+		}
+		lq, lk, lv, lo := lin(), lin(), lin(), lin()
+		ln := &LayerNorm{Weight: randT(r, d), Bias: randT(r, d), Eps: 1e-5}
+		x0 := randT(r, b*tn, d).Data()
+		w := randT(r, b*tn, d).Data()
+		mask := make([]float32, b*tn*tn)
+		for i := range mask {
+			if i%tn > i/tn%tn { // causal
+				mask[i] = float32(math.Inf(-1))
+			}
+		}
+		var params []*tensor.Tensor
+		for _, l := range []*Linear{lq, lk, lv, lo} {
+			params = append(params, l.LoRA.A, l.LoRA.B)
+		}
+		params = append(params, ln.Weight, ln.Bias)
+		run := func(copies bool) (grads [][]float32) {
+			g := NewGrads(params...)
+			tp := NewTape(c.pool, g, c.drop > 0, rand.NewPCG(1, 2))
+			x := &Var{Data: append([]float32(nil), x0...), Rows: b * tn, Cols: d, g: &gradSlot{n: b * tn * d}}
+			h := tp.LayerNorm(ln, x)
+			if h.re == nil {
+				t.Fatal("LayerNorm output has no recipe")
+			}
+			if copies {
+				h = tp.Add(h, Const(make([]float32, len(h.Data)), h.Rows, h.Cols))
+			}
+			a := tp.Attention(tp.Linear(lq, h), tp.Linear(lk, h), tp.Linear(lv, h),
+				AttnSpec{B: b, Heads: heads, Tq: tn, Tk: tn, KVStride: tn, Scale: 0.7, Mask: mask, Dropout: c.drop})
+			if a.re == nil {
+				t.Fatal("attention output has no recipe")
+			}
+			if copies {
+				a = tp.Add(a, Const(make([]float32, len(a.Data)), a.Rows, a.Cols))
+			}
+			o := tp.Linear(lo, a)
+			o.g.v = append([]float32(nil), w...) // dloss/do = w
+			tp.run()
+			grads = append(grads, x.Grad())
+			for _, p := range params {
+				grads = append(grads, g.Of(p))
+			}
+			return grads
+		}
+		got, want := run(false), run(true)
+		for i := range want {
+			for j := range want[i] {
+				if math.Float32bits(got[i][j]) != math.Float32bits(want[i][j]) {
+					t.Fatalf("dropout %v, threads %d: gradient %d[%d] = %v, want %v", c.drop, c.pool.Workers(), i, j, got[i][j], want[i][j])
+				}
+			}
+		}
+	}
+}
+
+// The dropout mask: value i is kept when lane i%4 of draw i/4 is at least
+// p·2¹⁶ (one 16-bit lane per value, lowest first), ⌈n/4⌉ draws in all; mul
+// scales kept values and zeroes the others at any offset.
+func TestDropMask(t *testing.T) {
+	for _, p := range []float32{0, 0.1, 0.25, 1.0 / 3, 0.5, 0.9} {
+		for _, n := range []int{0, 1, 3, 4, 5, 63, 64, 65, 130, 1000} {
+			tp := &Tape{RNG: rand.NewPCG(uint64(n), 7)}
+			m := tp.drawMask(n, p)
+			ref := rand.NewPCG(uint64(n), 7)
+			thr := uint64(math.Round(float64(p) * (1 << 16)))
+			var bits uint64
+			want := make([]bool, n)
+			for i := range want {
+				if i%4 == 0 {
+					bits = ref.Uint64()
+				}
+				want[i] = bits&0xffff >= thr
+				bits >>= 16
+			}
+			if tp.RNG.Uint64() != ref.Uint64() {
+				t.Fatalf("p=%v n=%d: the generator advanced by a different number of draws", p, n)
+			}
+			src := make([]float32, n)
+			for i := range src {
+				src[i] = float32(i) - 7.5
+			}
+			for _, off := range []int{0, 1, 5, 64, 70} {
+				if off > n {
+					continue
+				}
+				dst := make([]float32, n-off)
+				m.mul(dst, src[off:], off)
+				for j, v := range dst {
+					w := float32(0)
+					if want[off+j] {
+						w = src[off+j] * (1 / (1 - p))
+					}
+					if math.Float32bits(v) != math.Float32bits(w) {
+						t.Fatalf("p=%v n=%d off=%d: value %d = %v, want %v", p, n, off, off+j, v, w)
+					}
+				}
+			}
+		}
+	}
+}

@@ -19,6 +19,10 @@ import (
 // Linear: y = x·Wᵀ + b + s·(drop(x)·Aᵀ)·Bᵀ. x: (N, In) → y: (N, Out).
 // Backward: dx += dy·W + s·((dy·B)·A)∘mask; dW += dyᵀ·x; db += Σ_rows dy;
 // dB += s·dyᵀ·h; dA += s·(dy·B)ᵀ·drop(x), with h = drop(x)·Aᵀ.
+//
+// Kept for backward: x only when dW or the adapter's dA reads it (a frozen
+// weight needs W alone for dx), h (N, r) when dropout made it, and the
+// dropout mask as bits (drop(x) is rebuilt from x).
 func (t *Tape) Linear(l *Linear, x *Var) *Var {
 	in, out := l.In(), l.Out()
 	if x.Cols != in {
@@ -31,14 +35,18 @@ func (t *Tape) Linear(l *Linear, x *Var) *Var {
 	y := t.out(n, out, x.g != nil || trainW || trainB || trainLoRA)
 	l.Forward(p, y.Data, x.Data, n)
 	gx, gy := x.g, y.g
-	var xs []float32 // the input, kept only when dW needs it
-	if trainW {
-		xs = x.Data
+	var xs func() []float32 // the input, kept only when dW or dA needs it
+	if gy != nil && (trainW || trainLoRA) {
+		xs = t.save(x)
 	}
 	if a == nil {
-		t.push(gy != nil, func() {
+		t.push(gy, gy != nil, func() {
 			if gy.v != nil {
-				t.linearBack(l, gx, gy.v, xs, n, trainW, trainB)
+				var x []float32
+				if trainW {
+					x = xs()
+				}
+				t.linearBack(l, gx, gy.v, x, n, trainW, trainB)
 			}
 		})
 		return y
@@ -46,29 +54,48 @@ func (t *Tape) Linear(l *Linear, x *Var) *Var {
 	// Forward already added the adapter without dropout; with dropout, redo
 	// the adapter term on the masked input.
 	r := a.Rank()
-	xd, mask := x.Data, (*dropMask)(nil)
+	var mask *dropMask
+	var hd []float32 // drop(x)·Aᵀ with dropout, kept for dB
 	if t.Train && a.Dropout > 0 {
-		xd, mask = t.dropout(x.Data, a.Dropout)
+		xd := t.arena.get(n * in)
+		copy(xd, x.Data)
+		mask = t.drawMask(len(xd), a.Dropout)
+		mask.apply(xd)
 		h := make([]float32, n*r)
 		kernels.Sgemm(p, false, true, n, r, in, 1, x.Data, in, a.A.Data(), in, 0, h, r)
 		kernels.Sgemm(p, false, true, n, out, r, -a.Scaling, h, r, a.B.Data(), r, 1, y.Data, out)
 		kernels.Sgemm(p, false, true, n, r, in, 1, xd, in, a.A.Data(), in, 0, h, r)
 		kernels.Sgemm(p, false, true, n, out, r, a.Scaling, h, r, a.B.Data(), r, 1, y.Data, out)
+		t.arena.put(xd)
+		if trainLoRA {
+			hd = h
+		}
 	}
-	if !trainLoRA {
-		xd = nil
-	}
-	t.push(gy != nil, func() {
+	t.push(gy, gy != nil, func() {
 		dy := gy.v
 		if dy == nil {
 			return
 		}
-		t.linearBack(l, gx, dy, xs, n, trainW, trainB)
+		var x []float32
+		if xs != nil {
+			x = xs()
+		}
+		t.linearBack(l, gx, dy, x, n, trainW, trainB)
 		dh := make([]float32, n*r) // s·dy·B   (N, r)
 		kernels.Sgemm(p, false, false, n, r, out, a.Scaling, dy, out, a.B.Data(), r, 0, dh, r)
 		if trainLoRA {
-			h := make([]float32, n*r) // drop(x)·Aᵀ
-			kernels.Sgemm(p, false, true, n, r, in, 1, xd, in, a.A.Data(), in, 0, h, r)
+			xd := x // drop(x)
+			if mask != nil {
+				xd = t.arena.get(n * in)
+				defer t.arena.put(xd)
+				copy(xd, x)
+				mask.apply(xd)
+			}
+			h := hd
+			if h == nil {
+				h = make([]float32, n*r)
+				kernels.Sgemm(p, false, true, n, r, in, 1, xd, in, a.A.Data(), in, 0, h, r)
+			}
 			if gB := g.Of(a.B); gB != nil { // dB += s·dyᵀ·h   (Out, r)
 				kernels.Sgemm(p, true, false, out, r, n, a.Scaling, dy, out, h, r, 1, gB, r)
 			}
@@ -77,15 +104,13 @@ func (t *Tape) Linear(l *Linear, x *Var) *Var {
 			}
 		}
 		if gx != nil {
-			dxd := make([]float32, n*in) // dh·A
+			dxd := t.arena.get(n * in) // dh·A
 			kernels.Sgemm(p, false, false, n, in, r, 1, dh, r, a.A.Data(), in, 0, dxd, in)
-			dx := gx.buf()
-			for i, v := range dxd {
-				if mask != nil {
-					v *= mask.at(i)
-				}
-				dx[i] += v
+			if mask != nil {
+				mask.apply(dxd)
 			}
+			kernels.Axpy(1, dxd, gx.buf())
+			t.arena.put(dxd)
 		}
 	})
 	return y
@@ -107,69 +132,88 @@ func (t *Tape) linearBack(l *Linear, gx *gradSlot, dy, x []float32, n int, train
 	}
 }
 
-// dropMask says which values dropout kept; kept ones are scaled by Scale =
-// 1/(1-p). One byte per value: a quarter of a float32 mask.
+// dropMask is a dropout mask, one bit per value: 1 keeps the value (scaled
+// by 1/(1-p)), 0 drops it. Each value takes 16 random bits, four values per
+// draw, so p is honoured to 2⁻¹⁶.
 type dropMask struct {
-	Keep  []bool
-	Scale float32
+	bits  []uint64
+	scale float32 // 1/(1-p)
 }
 
-// at is the mask's multiplier for value i.
-func (m *dropMask) at(i int) float32 {
-	if m.Keep[i] {
-		return m.Scale
-	}
-	return 0
-}
-
-// dropout returns x with each value zeroed with probability p and the rest
-// scaled by 1/(1-p), and the mask it used.
-func (t *Tape) dropout(x []float32, p float32) ([]float32, *dropMask) {
+// drawMask draws a mask for n values from t.RNG: value i is kept when
+// 16-bit lane i%4 of draw i/4 (lane 0 the lowest) is at least p·2¹⁶.
+func (t *Tape) drawMask(n int, p float32) *dropMask {
 	if t.RNG == nil {
 		panic("nn: dropout in training mode needs Tape.RNG")
 	}
-	m := &dropMask{Keep: make([]bool, len(x)), Scale: 1 / (1 - p)}
-	y := make([]float32, len(x))
-	// 16 random bits per value, four values per draw: p is honoured to 2⁻¹⁶.
+	m := &dropMask{bits: make([]uint64, (n+63)/64), scale: 1 / (1 - p)}
 	thr := uint64(math.Round(float64(p) * (1 << 16)))
-	var bits uint64
-	for i, v := range x {
-		if i%4 == 0 {
-			bits = t.RNG.Uint64()
-		}
-		if bits&0xffff >= thr {
-			m.Keep[i] = true
-			y[i] = v * m.Scale
-		}
-		bits >>= 16
+	// Lanes 0 and 2 (then 1 and 3) in 32-bit slots: lane + 2¹⁶ - thr
+	// reaches bit 16 of its slot exactly when lane ≥ thr.
+	const lanes = 0x0000ffff0000ffff
+	k := (1<<16 - thr) * 0x0000000100000001
+	for d := 0; d < (n+3)/4; d++ {
+		r := t.RNG.Uint64()
+		a, b := r&lanes+k, (r>>16)&lanes+k
+		m.bits[d>>4] |= (a>>16&1 | b>>15&2 | a>>46&4 | b>>45&8) << (4 * (d & 15))
 	}
-	return y, m
+	if n%64 != 0 { // no bits past the end
+		m.bits[n/64] &= 1<<(n%64) - 1
+	}
+	return m
 }
 
-// Dropout zeroes values with probability p in training mode (identity otherwise).
+// keep is all ones if value i is kept, else zero: a float32 bit mask.
+func (m *dropMask) keep(i int) uint32 { return -uint32(m.bits[i>>6] >> (i & 63) & 1) }
+
+// mul sets dst[j] = src[j]/(1-p) if value off+j is kept, else 0 (exactly:
+// the bits are masked, without branches).
+func (m *dropMask) mul(dst, src []float32, off int) {
+	src = src[:len(dst)]
+	j := 0
+	for ; j < len(dst) && (off+j)%64 != 0; j++ {
+		dst[j] = math.Float32frombits(math.Float32bits(src[j]*m.scale) & m.keep(off+j))
+	}
+	for ; j+64 <= len(dst); j += 64 { // whole words
+		w := m.bits[(off+j)/64]
+		d, s := dst[j:j+64:j+64], src[j:j+64:j+64]
+		for i := range d {
+			d[i] = math.Float32frombits(math.Float32bits(s[i]*m.scale) & -uint32(w>>i&1))
+		}
+	}
+	for ; j < len(dst); j++ {
+		dst[j] = math.Float32frombits(math.Float32bits(src[j]*m.scale) & m.keep(off+j))
+	}
+}
+
+// apply drops x in place: x[i] ← x[i]/(1-p) if value i is kept, else 0.
+func (m *dropMask) apply(x []float32) { m.mul(x, x, 0) }
+
+// Dropout zeroes values with probability p in training mode (identity
+// otherwise). Backward keeps the mask only, one bit per value.
 func (t *Tape) Dropout(x *Var, p float32) *Var {
 	if !t.Train || p <= 0 {
 		return x
 	}
 	y := t.out(x.Rows, x.Cols, x.g != nil)
-	var mask *dropMask
-	y.Data, mask = t.dropout(x.Data, p)
+	copy(y.Data, x.Data)
+	mask := t.drawMask(len(y.Data), p)
+	mask.apply(y.Data)
 	gx, gy := x.g, y.g
-	t.push(gy != nil, func() {
+	t.push(gy, gy != nil, func() {
 		if gy.v == nil {
 			return
 		}
-		dx := gx.buf()
-		for i, k := range mask.Keep {
-			if k {
-				dx[i] += gy.v[i] * mask.Scale
-			}
-		}
+		d := t.arena.get(len(gy.v))
+		mask.mul(d, gy.v, 0)
+		kernels.Axpy(1, d, gx.buf())
+		t.arena.put(d)
 	})
 	return y
 }
 
-// LayerNorm over the columns. Backward: kernels.LayerNormBackward.
+// LayerNorm over the columns. Backward: kernels.LayerNormBackward from x,
+// mean and rstd; readers of the output rebuild it from those (remat).
 func (t *Tape) LayerNorm(ln *LayerNorm, x *Var) *Var {
 	n, c := x.Rows, x.Cols
 	trainW, trainB := t.Grads.Trainable(ln.Weight), t.Grads.Trainable(ln.Bias)
@@ -186,16 +230,32 @@ func (t *Tape) LayerNorm(ln *LayerNorm, x *Var) *Var {
 		}
 		kernels.LayerNorm(y.Data[lo*c:hi*c], m, r, x.Data[lo*c:hi*c], w, b, hi-lo, c, ln.Eps)
 	})
-	gx, gy, xs := x.g, y.g, x.Data
-	t.push(gy != nil, func() {
+	gx, gy := x.g, y.g
+	var xv func() []float32
+	var re *remat
+	if t.record && gy != nil {
+		xv = t.save(x)
+		// Readers of y may rebuild it from what this backward keeps.
+		re = &remat{n: n * c, bufs: t.arena, build: func(dst []float32) {
+			xs := xv()
+			t.Pool.Parallel(n, func(lo, hi int) {
+				kernels.LayerNorm(dst[lo*c:hi*c], nil, nil, xs[lo*c:hi*c], w, b, hi-lo, c, ln.Eps)
+			})
+		}}
+		y.re = re
+	}
+	t.push(gy, gy != nil, func() {
+		re.done() // every reader of y has run
 		if gy.v == nil {
 			return
 		}
+		xs := xv()
 		var dx []float32
 		if gx != nil {
 			dx = gx.buf()
 		} else {
-			dx = make([]float32, n*c) // the kernel always writes dx
+			dx = t.arena.get(n * c) // the kernel always writes dx
+			defer t.arena.put(dx)
 		}
 		dw, db := t.Grads.Of(ln.Weight), t.Grads.Of(ln.Bias)
 		// Rows run in parallel; trainable dw/db are summed per chunk and the
@@ -241,7 +301,7 @@ func (t *Tape) Add(a, b *Var) *Var {
 	copy(y.Data, a.Data)
 	kernels.Axpy(1, b.Data, y.Data)
 	ga, gb, gy := a.g, b.g, y.g
-	t.push(gy != nil, func() {
+	t.push(gy, gy != nil, func() {
 		if gy.v == nil {
 			return
 		}
@@ -272,12 +332,16 @@ func (t *Tape) Act(act Activation, x *Var) *Var {
 			kernels.QuickGelu(y.Data[lo:hi], x.Data[lo:hi])
 		}
 	})
-	gx, gy, xs := x.g, y.g, x.Data
-	t.push(gy != nil, func() {
+	gx, gy := x.g, y.g
+	var xv func() []float32
+	if gy != nil {
+		xv = t.save(x)
+	}
+	t.push(gy, gy != nil, func() {
 		if gy.v == nil {
 			return
 		}
-		dx := gx.buf()
+		dx, xs := gx.buf(), xv()
 		t.Pool.Parallel(len(xs), func(lo, hi int) {
 			if act == GELU {
 				kernels.GeluBackward(dx[lo:hi], xs[lo:hi], gy.v[lo:hi])
@@ -297,7 +361,7 @@ func (t *Tape) Embed(table *tensor.Tensor, ids []int, skip int) *Var {
 	y := t.out(len(ids), c, train)
 	(&Embedding{Weight: table}).Forward(y.Data, ids)
 	gy := y.g
-	t.push(gy != nil, func() {
+	t.push(gy, gy != nil, func() {
 		if gy.v == nil {
 			return
 		}
@@ -323,7 +387,7 @@ func (t *Tape) AddRows(x *Var, table *tensor.Tensor, first, T int) *Var {
 		kernels.Axpy(1, rows, y.Data[b*T*c:(b+1)*T*c])
 	}
 	gx, gy := x.g, y.g
-	t.push(gy != nil, func() {
+	t.push(gy, gy != nil, func() {
 		if gy.v == nil {
 			return
 		}
@@ -351,7 +415,7 @@ func (t *Tape) PrependRow(x *Var, row *tensor.Tensor, T int) *Var {
 		copy(y.Data[(i*(T+1)+1)*c:(i+1)*(T+1)*c], x.Data[i*T*c:(i+1)*T*c])
 	}
 	gx, gy := x.g, y.g
-	t.push(gy != nil, func() {
+	t.push(gy, gy != nil, func() {
 		if gy.v == nil {
 			return
 		}
@@ -377,7 +441,7 @@ func (t *Tape) ConcatSeq(a, b *Var, batch int) *Var {
 		copy(y.Data[(i*(na+nb)+na)*c:], b.Data[i*nb*c:(i+1)*nb*c])
 	}
 	ga, gb, gy := a.g, b.g, y.g
-	t.push(gy != nil, func() {
+	t.push(gy, gy != nil, func() {
 		if gy.v == nil {
 			return
 		}
@@ -401,7 +465,7 @@ func (t *Tape) Rows(x *Var, idx []int) *Var {
 		copy(y.Data[i*c:(i+1)*c], x.Data[r*c:(r+1)*c])
 	}
 	gx, gy := x.g, y.g
-	t.push(gy != nil, func() {
+	t.push(gy, gy != nil, func() {
 		if gy.v == nil {
 			return
 		}
@@ -421,7 +485,7 @@ func (t *Tape) CrossEntropy(logits *Var, labels []int) (*Var, int) {
 	loss := t.out(1, 1, logits.g != nil)
 	var probs []float32
 	if loss.g != nil {
-		probs = make([]float32, len(logits.Data))
+		probs = t.arena.get(len(logits.Data))
 	}
 	count := 0
 	var sum float64
@@ -448,12 +512,29 @@ func (t *Tape) CrossEntropy(logits *Var, labels []int) (*Var, int) {
 		loss.Data[0] = float32(math.NaN())
 	}
 	gl, gloss := logits.g, loss.g
-	t.push(gloss != nil && count > 0, func() {
+	t.push(gloss, gloss != nil && count > 0, func() {
 		if gloss.v == nil {
 			return
 		}
 		scale := gloss.v[0] / float32(count)
-		dl := gl.buf()
+		if gl.v == nil {
+			// The first gradient into the logits: write it over probs, in
+			// place (0 + p·s is p·s), rather than into fresh memory.
+			for r, y := range labels {
+				row := probs[r*v : (r+1)*v]
+				if y == -100 {
+					clear(row)
+					continue
+				}
+				for j := range row {
+					row[j] *= scale
+				}
+				row[y] -= scale
+			}
+			gl.v = probs
+			return
+		}
+		dl := gl.v
 		for r, y := range labels {
 			if y == -100 {
 				continue
@@ -463,6 +544,7 @@ func (t *Tape) CrossEntropy(logits *Var, labels []int) (*Var, int) {
 			}
 			dl[r*v+y] -= scale
 		}
+		t.arena.put(probs)
 	})
 	return loss, count
 }

@@ -26,17 +26,73 @@ type Var struct {
 	Data       []float32
 	Rows, Cols int
 	g          *gradSlot // nil when no gradient flows into this Var
+	re         *remat    // non-nil: backward can rebuild Data (see save)
+	bufs       *arena    // where Data came from (a recording tape's op output); nil: not recycled
+	holds      int       // backward closures that read Data
+}
+
+// remat rebuilds a Var's values in backward. The op that made the Var sets
+// it when rebuilding is cheap from what its own backward keeps anyway (a
+// LayerNorm's input and statistics); ops that read the Var in backward then
+// hold this recipe instead of the values (save), so the values are freed
+// as soon as the forward pass moves on. The rebuilt values are cached from
+// the first reader's backward until the maker's backward, which runs after
+// every reader's, drops them.
+type remat struct {
+	build func(dst []float32)
+	n     int
+	bufs  *arena
+	data  []float32
+}
+
+// values returns the rebuilt values (built on the first call). Backward
+// closures call it outside parallel regions.
+func (r *remat) values() []float32 {
+	if r.data == nil {
+		r.data = r.bufs.get(r.n)
+		r.build(r.data)
+	}
+	return r.data
+}
+
+// done drops the rebuilt values: the maker's backward calls it, after every
+// reader's.
+func (r *remat) done() {
+	if r != nil && r.data != nil {
+		r.bufs.put(r.data)
+		r.data = nil
+	}
+}
+
+// save returns what the backward closure of the op being recorded reads to
+// get x's values: x's recipe when it has one, else x.Data, which is then
+// held until that closure has run (see push and run). Ops call it only when
+// they push a closure.
+func (t *Tape) save(x *Var) func() []float32 {
+	if r := x.re; r != nil {
+		return r.values
+	}
+	t.hold(x)
+	d := x.Data
+	return func() []float32 { return d }
+}
+
+// hold keeps x.Data until the closure of the op being recorded has run.
+func (t *Tape) hold(x *Var) {
+	x.holds++
+	t.pending = append(t.pending, x)
 }
 
 // gradSlot is a Var's gradient, allocated on the first accumulation.
 type gradSlot struct {
-	v []float32
-	n int
+	v    []float32
+	n    int
+	bufs *arena
 }
 
 func (g *gradSlot) buf() []float32 {
 	if g.v == nil {
-		g.v = make([]float32, g.n)
+		g.v = g.bufs.get(g.n)
 	}
 	return g.v
 }
@@ -116,29 +172,61 @@ func key(p *tensor.Tensor) *float32 { return unsafe.SliceData(p.Data()) }
 
 // Tape records the backward closures of one forward pass.
 type Tape struct {
-	Pool   *kernels.Pool
-	Grads  *Grads    // trainable parameters; nil: none
-	Train  bool      // dropout active
-	RNG    *rand.PCG // dropout masks; required when Train (a PCG so checkpointing can replay it)
-	record bool
-	back   []func()
-	arena  *arena // inference only: buffers recycled between layers
+	Pool    *kernels.Pool
+	Grads   *Grads    // trainable parameters; nil: none
+	Train   bool      // dropout active
+	RNG     *rand.PCG // dropout masks; required when Train (a PCG so checkpointing can replay it)
+	record  bool
+	back    []backStep
+	pending []*Var // inputs saved by the op being recorded
+	arena   *arena // buffers recycled between layers (see arena)
 }
 
-// arena recycles activation buffers of an inference tape: Scope hands the
-// buffers an op sequence allocated back for reuse once it is over, which
-// keeps the garbage collector out of the inner loop.
+// backStep is one recorded op: its backward, the gradient of its output
+// (dead once the op has run: every reader of the output ran before), and the
+// inputs whose values it holds.
+type backStep struct {
+	fn   func()
+	out  *gradSlot
+	held []*Var
+}
+
+// arena recycles float32 buffers, matched by length, so that the garbage
+// collector stays out of the inner loop and the heap does not grow with
+// garbage. On an inference tape Scope hands back every buffer an op
+// sequence allocated, except its result's. On a recording tape buffers come
+// back one by one: activations the caller frees (Free) and no backward
+// reads, gradients once their op's backward has run, activations once the
+// last backward that read them has run, and backward temporaries.
 type arena struct {
 	free  map[int][][]float32
 	taken [][]float32 // allocated inside the current Scope
 	depth int         // Scopes open
 }
 
+func newArena() *arena { return &arena{free: map[int][][]float32{}} }
+
+// get returns n zeroed values; a nil arena allocates.
 func (a *arena) get(n int) []float32 {
+	if a == nil {
+		return make([]float32, n)
+	}
+	// The exact length, else the shortest free buffer up to 1.5×n long
+	// (the decoder's rows are a few more than the vision tower's).
+	c := n
+	if len(a.free[n]) == 0 {
+		c = 0
+		for m, l := range a.free {
+			if len(l) > 0 && m > n && 2*m <= 3*n && (c == 0 || m < c) {
+				c = m
+			}
+		}
+	}
 	var b []float32
-	if l := a.free[n]; len(l) > 0 {
-		b = l[len(l)-1]
-		a.free[n] = l[:len(l)-1]
+	if l := a.free[c]; c > 0 && len(l) > 0 {
+		b = l[len(l)-1][:n]
+		l[len(l)-1] = nil // the list must not keep it alive once it is out
+		a.free[c] = l[:len(l)-1]
 		clear(b)
 	} else {
 		b = make([]float32, n)
@@ -149,6 +237,36 @@ func (a *arena) get(n int) []float32 {
 	return b
 }
 
+// put hands b back for reuse; its holder must not touch it again. A nil
+// arena lets the garbage collector have it; inside a Scope, which hands
+// back what it took when it ends, it is left to that.
+func (a *arena) put(b []float32) {
+	if a == nil || a.depth > 0 || cap(b) == 0 {
+		return
+	}
+	for _, f := range a.free[cap(b)] { // a few per size: cheap insurance
+		if unsafe.SliceData(f) == unsafe.SliceData(b) {
+			panic("nn: a buffer was handed back twice")
+		}
+	}
+	a.free[cap(b)] = append(a.free[cap(b)], b[:cap(b)])
+}
+
+// release takes b, if the innermost Scope handed it out, back from that
+// Scope early, for reuse; it reports whether it did.
+func (a *arena) release(b []float32) bool {
+	p := unsafe.SliceData(b)
+	for i := len(a.taken) - 1; i >= 0; i-- {
+		if unsafe.SliceData(a.taken[i]) == p {
+			c := a.taken[i]
+			a.taken = append(a.taken[:i], a.taken[i+1:]...)
+			a.free[cap(c)] = append(a.free[cap(c)], c[:cap(c)])
+			return true
+		}
+	}
+	return false
+}
+
 // Scope runs fn; on an inference tape every activation fn allocates, except
 // the result's, is recycled afterwards (the caller must not keep them).
 // A recording tape just runs fn.
@@ -157,7 +275,7 @@ func (t *Tape) Scope(x *Var, fn func(t *Tape, x *Var) *Var) *Var {
 		return fn(t, x)
 	}
 	if t.arena == nil {
-		t.arena = &arena{free: map[int][][]float32{}}
+		t.arena = newArena()
 	}
 	a := t.arena
 	outer := a.taken
@@ -173,7 +291,7 @@ func (t *Tape) Scope(x *Var, fn func(t *Tape, x *Var) *Var) *Var {
 			}
 			continue
 		}
-		a.free[len(b)] = append(a.free[len(b)], b)
+		a.free[cap(b)] = append(a.free[cap(b)], b[:cap(b)])
 	}
 	a.taken = outer
 	return y
@@ -184,37 +302,78 @@ func Inference(pool *kernels.Pool) *Tape { return &Tape{Pool: pool} }
 
 // NewTape returns a recording tape for a training (or gradient) pass.
 func NewTape(pool *kernels.Pool, grads *Grads, train bool, rng *rand.PCG) *Tape {
-	return &Tape{Pool: pool, Grads: grads, Train: train, RNG: rng, record: true}
+	return &Tape{Pool: pool, Grads: grads, Train: train, RNG: rng, record: true, arena: newArena()}
+}
+
+// Reuse gives t the free buffers of prev, an earlier recording tape of the
+// same model that will not be used again (its Backward has run, or it is
+// dropped): consecutive training steps then share their memory instead of
+// the next one growing the heap while the last one's is garbage.
+func (t *Tape) Reuse(prev *Tape) {
+	if t.record && prev != nil && prev.record && prev.arena != nil && prev.arena.depth == 0 {
+		t.arena = prev.arena
+		prev.arena = nil
+	}
 }
 
 // Recording reports whether ops keep what backward needs.
 func (t *Tape) Recording() bool { return t.record }
 
-// push records a backward closure when some input or parameter needs it.
-func (t *Tape) push(needed bool, fn func()) {
+// push records an op's backward closure when some input or parameter needs
+// it; out is the gradient of the op's output (nil if none), which fn reads.
+// The inputs fn reads through save are held until it has run.
+func (t *Tape) push(out *gradSlot, needed bool, fn func()) {
+	held := t.pending
+	t.pending = nil
 	if t.record && needed {
-		t.back = append(t.back, fn)
+		t.back = append(t.back, backStep{fn: fn, out: out, held: held})
+		return
+	}
+	for _, x := range held {
+		x.holds--
 	}
 }
 
 // out makes an op's result; it takes a gradient when any input does.
 func (t *Tape) out(rows, cols int, needGrad bool) *Var {
-	var data []float32
-	if t.arena != nil && !t.record {
-		data = t.arena.get(rows * cols)
-	} else {
-		data = make([]float32, rows*cols)
-	}
-	v := &Var{Data: data, Rows: rows, Cols: cols}
-	if t.record && needGrad {
-		v.g = &gradSlot{n: rows * cols}
+	v := &Var{Data: t.arena.get(rows * cols), Rows: rows, Cols: cols}
+	if t.record {
+		v.bufs = t.arena
+		if needGrad {
+			v.g = &gradSlot{n: rows * cols, bufs: t.arena}
+		}
 	}
 	return v
 }
 
+// Free tells a recording tape that the caller will not read the Vars
+// again: the memory of those that no backward reads (see save) goes to
+// later activations and gradients instead of waiting for the garbage
+// collector. A freed Var keeps its shape and gradient but loses Data. On an
+// inference tape, inside a Scope, the Vars the Scope made are recycled at
+// once instead of when it ends.
+func (t *Tape) Free(vs ...*Var) {
+	for _, v := range vs {
+		switch {
+		case v.Data == nil:
+		case t.record:
+			if v.bufs != nil && v.bufs == t.arena && v.holds == 0 {
+				t.arena.put(v.Data)
+				v.Data = nil
+			}
+		case t.arena != nil:
+			if t.arena.release(v.Data) {
+				v.Data = nil
+			}
+		}
+	}
+}
+
 // Backward seeds loss.Grad with 1 (a 1×1 loss) and runs the tape in reverse,
 // accumulating into every Var and trainable parameter on the way. The tape
-// is emptied.
+// is emptied, and the memory of its activations and of the gradients of its
+// ops' outputs is recycled as it goes: afterwards only the parameters'
+// gradients and those of Vars made outside the tape's ops remain.
 func (t *Tape) Backward(loss *Var) { t.BackwardScaled(loss, 1) }
 
 // BackwardScaled is Backward with the loss gradient seeded to s: the
@@ -232,8 +391,19 @@ func (t *Tape) BackwardScaled(loss *Var, s float32) {
 
 func (t *Tape) run() {
 	for i := len(t.back) - 1; i >= 0; i-- {
-		t.back[i]()
-		t.back[i] = nil
+		st := t.back[i]
+		st.fn()
+		if st.out != nil && st.out.v != nil {
+			t.arena.put(st.out.v)
+			st.out.v = nil
+		}
+		for _, x := range st.held {
+			if x.holds--; x.holds == 0 && x.bufs == t.arena && x.Data != nil {
+				t.arena.put(x.Data)
+				x.Data = nil
+			}
+		}
+		t.back[i] = backStep{}
 	}
 	t.back = t.back[:0]
 }
@@ -250,15 +420,20 @@ func (t *Tape) Checkpoint(x *Var, fn func(t *Tape, x *Var) *Var) *Var {
 	if t.RNG != nil {
 		snap, _ = t.RNG.MarshalBinary()
 	}
-	fwd := &Tape{Pool: t.Pool, Grads: t.Grads, Train: t.Train, RNG: t.RNG}
-	y := fn(fwd, x)
+	// The forward's temporaries are recycled (a Scope on the tape's arena);
+	// its result is not, as out keeps it.
+	fwd := &Tape{Pool: t.Pool, Grads: t.Grads, Train: t.Train, RNG: t.RNG, arena: t.arena}
+	y := fwd.Scope(x, fn)
 	out := &Var{Data: y.Data, Rows: y.Rows, Cols: y.Cols}
 	if x.g != nil || t.hasTrainable() {
-		out.g = &gradSlot{n: len(y.Data)}
+		out.g = &gradSlot{n: len(y.Data), bufs: t.arena}
 	}
 	gout := out.g
-	t.push(gout != nil, func() {
-		sub := &Tape{Pool: t.Pool, Grads: t.Grads, Train: t.Train, record: true}
+	if gout != nil {
+		t.hold(x) // the recomputation reads x
+	}
+	t.push(gout, gout != nil, func() {
+		sub := &Tape{Pool: t.Pool, Grads: t.Grads, Train: t.Train, record: true, arena: t.arena}
 		if snap != nil {
 			sub.RNG = &rand.PCG{}
 			if err := sub.RNG.UnmarshalBinary(snap); err != nil {
@@ -269,7 +444,7 @@ func (t *Tape) Checkpoint(x *Var, fn func(t *Tape, x *Var) *Var) *Var {
 		if gout.v == nil || y2.g == nil {
 			return
 		}
-		y2.g.v = gout.v
+		y2.g.v, gout.v = gout.v, nil // sub's run recycles it
 		sub.run()
 	})
 	return out
