@@ -80,7 +80,7 @@ func (l *DecoderLayer) forward(tp *nn.Tape, x *nn.Var, b, tn int, mask []float32
 	tp.Free(o, od, x)
 	h := tp.LayerNorm(l.AttnLayerNorm, r)
 	tp.Free(r)
-	z := tp.Linear(l.Intermediate, h)
+	z := tp.LinearRecompute(l.Intermediate, h) // rebuilt for the activation's backward: N×I values not kept
 	g := tp.Act(l.act, z)
 	tp.Free(z)
 	u := tp.Linear(l.Output, g)

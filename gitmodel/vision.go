@@ -145,7 +145,7 @@ func (l *VisionLayer) forward(tp *nn.Tape, x *nn.Var, b, n int) *nn.Var {
 	h2 := tp.Add(x, o)
 	tp.Free(x, o)
 	f := tp.LayerNorm(l.LayerNorm2, h2)
-	z := tp.Linear(l.FC1, f)
+	z := tp.LinearRecompute(l.FC1, f) // rebuilt for the activation's backward: N×I values not kept
 	tp.Free(f)
 	g := tp.Act(l.act, z)
 	tp.Free(z)

@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/gitcap/gitcap/kernels"
 )
@@ -60,6 +61,11 @@ func (t *Tape) Attention(q, k, v *Var, s AttnSpec) *Var {
 	forward := func(out, qd, kd, vd []float32, probs []float32) {
 		t.Pool.Parallel(s.B*s.Heads, func(lo, hi int) {
 			var p, pd []float32 // one head's probabilities, and dropped
+			var sp *[]float32
+			if withProbs {
+				sp = headScratch(2 * nn)
+				defer headScratchPool.Put(sp)
+			}
 			for bh := lo; bh < hi; bh++ {
 				qo, ko, m := off(bh)
 				if !withProbs { // inference: online softmax, no probability matrix
@@ -68,17 +74,15 @@ func (t *Tape) Attention(q, k, v *Var, s AttnSpec) *Var {
 				}
 				if probs != nil {
 					p = probs[bh*nn : (bh+1)*nn]
-				} else if p == nil {
-					p = make([]float32, nn)
+				} else {
+					p = (*sp)[:nn]
 				}
 				kernels.Attention(out[qo:], p, qd[qo:], kd[ko:], vd[ko:], m, dims)
 				if !dropout {
 					continue
 				}
 				// out = (P∘M)·v with the dropped probabilities
-				if pd == nil {
-					pd = make([]float32, nn)
-				}
+				pd = (*sp)[nn : 2*nn]
 				drop.mul(pd, p, bh*nn)
 				kernels.Sgemm(nil, false, false, s.Tq, dh, s.Tk, 1, pd, s.Tk, vd[ko:], d, 0, out[qo:], d)
 			}
@@ -135,7 +139,9 @@ func (t *Tape) Attention(q, k, v *Var, s AttnSpec) *Var {
 			if gv == nil {
 				gv = make([]float32, len(vd))
 			}
-			var p, scratch []float32
+			var p []float32
+			sp := headScratch(3 * nn)
+			defer headScratchPool.Put(sp)
 			for bh := lo; bh < hi; bh++ {
 				qo, ko, m := off(bh)
 				switch {
@@ -145,23 +151,32 @@ func (t *Tape) Attention(q, k, v *Var, s AttnSpec) *Var {
 					kernels.AttentionBackwardRecompute(gq[qo:], gk[ko:], gv[ko:], gy.v[qo:], qd[qo:], kd[ko:], vd[ko:], m, dims)
 					continue
 				default:
-					if p == nil {
-						p = make([]float32, nn)
-					}
+					p = (*sp)[:nn]
 					kernels.AttentionProbs(p, qd[qo:], kd[ko:], m, dims)
 				}
 				if !dropout {
 					kernels.AttentionBackward(gq[qo:], gk[ko:], gv[ko:], gy.v[qo:], p, qd[qo:], kd[ko:], vd[ko:], dims)
 					continue
 				}
-				if scratch == nil {
-					scratch = make([]float32, 2*nn)
-				}
-				attentionDropoutBack(gq[qo:], gk[ko:], gv[ko:], gy.v[qo:], p, drop, bh*nn, qd[qo:], kd[ko:], vd[ko:], dims, scratch)
+				attentionDropoutBack(gq[qo:], gk[ko:], gv[ko:], gy.v[qo:], p, drop, bh*nn, qd[qo:], kd[ko:], vd[ko:], dims, (*sp)[nn:3*nn])
 			}
 		})
 	})
 	return y
+}
+
+// headScratchPool holds per-chunk scratch for the heads' probabilities
+// (chunks run on pool workers, where the tape's arena may not be used).
+var headScratchPool = sync.Pool{New: func() any { return new([]float32) }}
+
+// headScratch returns scratch of at least n values from headScratchPool.
+func headScratch(n int) *[]float32 {
+	sp := headScratchPool.Get().(*[]float32)
+	if cap(*sp) < n {
+		*sp = make([]float32, n)
+	}
+	*sp = (*sp)[:cap(*sp)]
+	return sp
 }
 
 // attentionDropoutBack is the backward of out = (P∘M)·v, P = softmax(S),

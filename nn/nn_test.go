@@ -128,10 +128,11 @@ func TestTargetModulesJSON(t *testing.T) {
 	}
 }
 
-// Backward closures that read a LayerNorm's or an attention's output hold a
-// recipe (remat) instead of the values, and attention recomputes its
-// probabilities; gradients must equal, bit for bit, those of the same graph
-// where the outputs go through a copy (Add of zeros) that keeps them.
+// Backward closures that read a LayerNorm's, an attention's or a
+// LinearRecompute's output hold a recipe (remat) instead of the values, and
+// attention recomputes its probabilities; gradients must equal, bit for
+// bit, those of the same graph where the outputs go through a copy (Add of
+// zeros) that keeps them, or a plain Linear.
 func TestRematGradients(t *testing.T) {
 	pool := kernels.NewPool(2)
 	defer pool.Close()
@@ -145,7 +146,7 @@ func TestRematGradients(t *testing.T) {
 			return &Linear{Weight: randT(r, d, d), Bias: randT(r, d),
 				LoRA: &LoRA{A: randT(r, 2, d), B: randT(r, d, 2), Scaling: 0.5, Dropout: c.drop}}
 		}
-		lq, lk, lv, lo := lin(), lin(), lin(), lin()
+		lq, lk, lv, lo, lf := lin(), lin(), lin(), lin(), lin()
 		ln := &LayerNorm{Weight: randT(r, d), Bias: randT(r, d), Eps: 1e-5}
 		x0 := randT(r, b*tn, d).Data()
 		w := randT(r, b*tn, d).Data()
@@ -156,7 +157,7 @@ func TestRematGradients(t *testing.T) {
 			}
 		}
 		var params []*tensor.Tensor
-		for _, l := range []*Linear{lq, lk, lv, lo} {
+		for _, l := range []*Linear{lq, lk, lv, lo, lf} {
 			params = append(params, l.LoRA.A, l.LoRA.B)
 		}
 		params = append(params, ln.Weight, ln.Bias)
@@ -180,7 +181,15 @@ func TestRematGradients(t *testing.T) {
 				a = tp.Add(a, Const(make([]float32, len(a.Data)), a.Rows, a.Cols))
 			}
 			o := tp.Linear(lo, a)
-			o.g.v = append([]float32(nil), w...) // dloss/do = w
+			var z *Var
+			if copies {
+				z = tp.Linear(lf, o)
+			} else if z = tp.LinearRecompute(lf, o); z.re == nil {
+				t.Fatal("LinearRecompute output has no recipe")
+			}
+			f := tp.Act(GELU, z)
+			tp.Free(h, a, o, z) // those no backward holds go back at once
+			f.g.v = append([]float32(nil), w...) // dloss/df = w
 			tp.run()
 			grads = append(grads, x.Grad())
 			for _, p := range params {

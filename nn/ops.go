@@ -23,7 +23,15 @@ import (
 // Kept for backward: x only when dW or the adapter's dA reads it (a frozen
 // weight needs W alone for dx), h (N, r) when dropout made it, and the
 // dropout mask as bits (drop(x) is rebuilt from x).
-func (t *Tape) Linear(l *Linear, x *Var) *Var {
+func (t *Tape) Linear(l *Linear, x *Var) *Var { return t.linear(l, x, false) }
+
+// LinearRecompute is Linear whose output is rebuilt, by one more product
+// from x, for the backward passes that read it, instead of being kept from
+// the forward pass to the backward: for a wide output such as the hidden
+// layer of an MLP, which its activation's backward reads.
+func (t *Tape) LinearRecompute(l *Linear, x *Var) *Var { return t.linear(l, x, true) }
+
+func (t *Tape) linear(l *Linear, x *Var, recompute bool) *Var {
 	in, out := l.In(), l.Out()
 	if x.Cols != in {
 		panic(fmt.Sprintf("nn: Linear: input has %d columns, layer takes %d", x.Cols, in))
@@ -33,14 +41,27 @@ func (t *Tape) Linear(l *Linear, x *Var) *Var {
 	trainW, trainB := g.Trainable(l.Weight), g.Trainable(l.Bias)
 	trainLoRA := a != nil && (g.Trainable(a.A) || g.Trainable(a.B))
 	y := t.out(n, out, x.g != nil || trainW || trainB || trainLoRA)
-	l.Forward(p, y.Data, x.Data, n)
+	var mask *dropMask // on the adapter's input
+	if a != nil && t.Train && a.Dropout > 0 {
+		mask = t.drawMask(n*in, a.Dropout)
+	}
+	hd := t.linearForward(l, y.Data, x.Data, n, mask) // drop(x)·Aᵀ with dropout, kept for dB
+	if !trainLoRA {
+		hd = nil
+	}
 	gx, gy := x.g, y.g
-	var xs func() []float32 // the input, kept only when dW or dA needs it
-	if gy != nil && (trainW || trainLoRA) {
+	var xs func() []float32 // the input, kept only when dW, dA or a rebuild needs it
+	if gy != nil && (trainW || trainLoRA || recompute) {
 		xs = t.save(x)
+	}
+	var re *remat
+	if recompute && gy != nil {
+		re = &remat{n: n * out, bufs: t.arena, build: func(dst []float32) { t.linearForward(l, dst, xs(), n, mask) }}
+		y.re = re
 	}
 	if a == nil {
 		t.push(gy, gy != nil, func() {
+			re.done() // every reader of y has run
 			if gy.v != nil {
 				var x []float32
 				if trainW {
@@ -51,33 +72,15 @@ func (t *Tape) Linear(l *Linear, x *Var) *Var {
 		})
 		return y
 	}
-	// Forward already added the adapter without dropout; with dropout, redo
-	// the adapter term on the masked input.
 	r := a.Rank()
-	var mask *dropMask
-	var hd []float32 // drop(x)·Aᵀ with dropout, kept for dB
-	if t.Train && a.Dropout > 0 {
-		xd := t.arena.get(n * in)
-		copy(xd, x.Data)
-		mask = t.drawMask(len(xd), a.Dropout)
-		mask.apply(xd)
-		h := make([]float32, n*r)
-		kernels.Sgemm(p, false, true, n, r, in, 1, x.Data, in, a.A.Data(), in, 0, h, r)
-		kernels.Sgemm(p, false, true, n, out, r, -a.Scaling, h, r, a.B.Data(), r, 1, y.Data, out)
-		kernels.Sgemm(p, false, true, n, r, in, 1, xd, in, a.A.Data(), in, 0, h, r)
-		kernels.Sgemm(p, false, true, n, out, r, a.Scaling, h, r, a.B.Data(), r, 1, y.Data, out)
-		t.arena.put(xd)
-		if trainLoRA {
-			hd = h
-		}
-	}
 	t.push(gy, gy != nil, func() {
+		re.done() // every reader of y has run
 		dy := gy.v
 		if dy == nil {
 			return
 		}
 		var x []float32
-		if xs != nil {
+		if xs != nil && (trainW || trainLoRA) {
 			x = xs()
 		}
 		t.linearBack(l, gx, dy, x, n, trainW, trainB)
@@ -116,6 +119,28 @@ func (t *Tape) Linear(l *Linear, x *Var) *Var {
 	return y
 }
 
+// linearForward computes the op's output into y: l.Forward and, with a
+// dropout mask on the adapter's input, the adapter term again on drop(x)
+// (Forward added it on x). It returns h = drop(x)·Aᵀ (N, r) then, else nil.
+func (t *Tape) linearForward(l *Linear, y, x []float32, n int, mask *dropMask) []float32 {
+	l.Forward(t.Pool, y, x, n)
+	if mask == nil {
+		return nil
+	}
+	a, p := l.LoRA, t.Pool
+	in, out, r := l.In(), l.Out(), a.Rank()
+	xd := t.arena.get(n * in)
+	copy(xd, x)
+	mask.apply(xd)
+	h := make([]float32, n*r)
+	kernels.Sgemm(p, false, true, n, r, in, 1, x, in, a.A.Data(), in, 0, h, r)
+	kernels.Sgemm(p, false, true, n, out, r, -a.Scaling, h, r, a.B.Data(), r, 1, y, out)
+	kernels.Sgemm(p, false, true, n, r, in, 1, xd, in, a.A.Data(), in, 0, h, r)
+	kernels.Sgemm(p, false, true, n, out, r, a.Scaling, h, r, a.B.Data(), r, 1, y, out)
+	t.arena.put(xd)
+	return h
+}
+
 func (t *Tape) linearBack(l *Linear, gx *gradSlot, dy, x []float32, n int, trainW, trainB bool) {
 	in, out, p := l.In(), l.Out(), t.Pool
 	if gx != nil { // dx += dy·W   (N, In)
@@ -141,12 +166,14 @@ type dropMask struct {
 }
 
 // drawMask draws a mask for n values from t.RNG: value i is kept when
-// 16-bit lane i%4 of draw i/4 (lane 0 the lowest) is at least p·2¹⁶.
+// 16-bit lane i%4 of draw i/4 (lane 0 the lowest) is at least p·2¹⁶. The
+// op that draws it must push next: the mask lives until its closure has run.
 func (t *Tape) drawMask(n int, p float32) *dropMask {
 	if t.RNG == nil {
 		panic("nn: dropout in training mode needs Tape.RNG")
 	}
-	m := &dropMask{bits: make([]uint64, (n+63)/64), scale: 1 / (1 - p)}
+	m := &dropMask{bits: t.arena.getWords((n + 63) / 64), scale: 1 / (1 - p)}
+	t.masks = append(t.masks, m) // for the op's closure (push)
 	thr := uint64(math.Round(float64(p) * (1 << 16)))
 	// Lanes 0 and 2 (then 1 and 3) in 32-bit slots: lane + 2¹⁶ - thr
 	// reaches bit 16 of its slot exactly when lane ≥ thr.

@@ -178,17 +178,19 @@ type Tape struct {
 	RNG     *rand.PCG // dropout masks; required when Train (a PCG so checkpointing can replay it)
 	record  bool
 	back    []backStep
-	pending []*Var // inputs saved by the op being recorded
-	arena   *arena // buffers recycled between layers (see arena)
+	pending []*Var      // inputs saved by the op being recorded
+	masks   []*dropMask // dropout masks drawn by the op being recorded
+	arena   *arena      // buffers recycled between layers (see arena)
 }
 
 // backStep is one recorded op: its backward, the gradient of its output
 // (dead once the op has run: every reader of the output ran before), and the
 // inputs whose values it holds.
 type backStep struct {
-	fn   func()
-	out  *gradSlot
-	held []*Var
+	fn    func()
+	out   *gradSlot
+	held  []*Var
+	masks []*dropMask
 }
 
 // arena recycles float32 buffers, matched by length, so that the garbage
@@ -200,11 +202,33 @@ type backStep struct {
 // last backward that read them has run, and backward temporaries.
 type arena struct {
 	free  map[int][][]float32
-	taken [][]float32 // allocated inside the current Scope
-	depth int         // Scopes open
+	taken [][]float32        // allocated inside the current Scope
+	depth int                // Scopes open
+	words map[int][][]uint64 // dropout masks' bits, by length
 }
 
-func newArena() *arena { return &arena{free: map[int][][]float32{}} }
+func newArena() *arena { return &arena{free: map[int][][]float32{}, words: map[int][][]uint64{}} }
+
+// getWords returns n zeroed words; a nil arena allocates.
+func (a *arena) getWords(n int) []uint64 {
+	if a != nil {
+		if l := a.words[n]; len(l) > 0 {
+			w := l[len(l)-1]
+			l[len(l)-1] = nil
+			a.words[n] = l[:len(l)-1]
+			clear(w)
+			return w
+		}
+	}
+	return make([]uint64, n)
+}
+
+// putWords hands w back for reuse.
+func (a *arena) putWords(w []uint64) {
+	if a != nil && len(w) > 0 {
+		a.words[len(w)] = append(a.words[len(w)], w)
+	}
+}
 
 // get returns n zeroed values; a nil arena allocates.
 func (a *arena) get(n int) []float32 {
@@ -321,16 +345,20 @@ func (t *Tape) Recording() bool { return t.record }
 
 // push records an op's backward closure when some input or parameter needs
 // it; out is the gradient of the op's output (nil if none), which fn reads.
-// The inputs fn reads through save are held until it has run.
+// The inputs fn reads through save are held until it has run, and so are
+// the dropout masks the op drew (see drawMask).
 func (t *Tape) push(out *gradSlot, needed bool, fn func()) {
-	held := t.pending
-	t.pending = nil
+	held, masks := t.pending, t.masks
+	t.pending, t.masks = nil, nil
 	if t.record && needed {
-		t.back = append(t.back, backStep{fn: fn, out: out, held: held})
+		t.back = append(t.back, backStep{fn: fn, out: out, held: held, masks: masks})
 		return
 	}
 	for _, x := range held {
 		x.holds--
+	}
+	for _, m := range masks { // the forward was their only use
+		t.arena.putWords(m.bits)
 	}
 }
 
@@ -402,6 +430,9 @@ func (t *Tape) run() {
 				t.arena.put(x.Data)
 				x.Data = nil
 			}
+		}
+		for _, m := range st.masks {
+			t.arena.putWords(m.bits)
 		}
 		t.back[i] = backStep{}
 	}
