@@ -188,7 +188,8 @@ func TestRematGradients(t *testing.T) {
 				t.Fatal("LinearRecompute output has no recipe")
 			}
 			f := tp.Act(GELU, z)
-			tp.Free(h, a, o, z) // those no backward holds go back at once
+			// Those no backward holds go back at once.
+			tp.Free(h, a, o, z)
 			f.g.v = append([]float32(nil), w...) // dloss/df = w
 			tp.run()
 			grads = append(grads, x.Grad())
