@@ -1,6 +1,7 @@
 package gitmodel
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"path/filepath"
@@ -160,3 +161,77 @@ func TestAddLoRAAndSave(t *testing.T) {
 }
 
 func newTestRand() *rand.Rand { return rand.New(rand.NewPCG(1, 2)) }
+
+// Trainer steps recycle memory: each tape takes the last one's buffers
+// (Tape.Reuse). With every dropout on, losses and gradients must equal, bit
+// for bit, those of fresh tapes that inherit nothing, over several steps,
+// with and without checkpointing, for LoRA (every projection a target, so
+// that rebuilt outputs carry adapters) and full fine-tuning.
+func TestTrainerRecyclingMatchesFreshTapes(t *testing.T) {
+	setup := func(full bool) (*Model, []nn.NamedTensor) {
+		m, err := LoadWith("testdata/tiny", LoadOptions{Writable: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { m.Close() })
+		cfg := &nn.AdapterConfig{PeftType: "LORA", R: 4, LoraAlpha: 4, LoraDropout: 0.25, TargetModules: nn.TargetModules{
+			Names: []string{"q_proj", "k_proj", "v_proj", "out_proj", "fc1", "query", "key", "value", "dense"}}}
+		if _, err := m.AddLoRA(cfg, newTestRand()); err != nil {
+			t.Fatal(err)
+		}
+		for _, nl := range m.Linears() {
+			if l := nl.Linear.LoRA; l != nil {
+				for i := range l.B.Data() { // a nonzero B, so that every term counts
+					l.B.Data()[i] = float32(i%7-3) * 0.01
+				}
+			}
+		}
+		for _, l := range m.Layers {
+			l.hiddenDrop, l.attnDrop = 0.1, 0.15
+		}
+		trainable := m.LoRAParams()
+		if full {
+			trainable = append(m.Params, trainable...)
+		}
+		return m, trainable
+	}
+	for _, full := range []bool{false, true} {
+		for _, ckpt := range []bool{false, true} {
+			t.Run(fmt.Sprintf("full=%v/ckpt=%v", full, ckpt), func(t *testing.T) {
+				ma, pa := setup(full)
+				mb, pb := setup(full)
+				a, b := NewTrainer(ma, pa, 0.01, 3), NewTrainer(mb, pb, 0.01, 3)
+				for _, tr := range []*Trainer{a, b} {
+					tr.Checkpoint, tr.Dropout = ckpt, true
+				}
+				batch := tinyBatch(t)
+				for step := 0; step < 3; step++ {
+					la, _, err := a.Accumulate(batch, 1)
+					if err != nil {
+						t.Fatal(err)
+					}
+					tp := nn.NewTape(b.Pool, b.Grads, true, b.RNG) // fresh, nothing reused
+					loss, _, err := mb.LossOnTape(tp, batch, ckpt)
+					if err != nil {
+						t.Fatal(err)
+					}
+					lb := float64(loss.Data[0])
+					tp.Backward(loss)
+					if la != lb {
+						t.Fatalf("step %d: loss %v, fresh tapes %v", step, la, lb)
+					}
+					for i := range a.Params {
+						ga, gb := a.Params[i].Grad, b.Params[i].Grad
+						for j := range ga {
+							if math.Float32bits(ga[j]) != math.Float32bits(gb[j]) {
+								t.Fatalf("step %d: %s[%d] = %v, fresh tapes %v", step, a.Params[i].Name, j, ga[j], gb[j])
+							}
+						}
+					}
+					a.Update(1e-2, 1)
+					b.Update(1e-2, 1)
+				}
+			})
+		}
+	}
+}

@@ -23,8 +23,8 @@ type AttnSpec struct {
 // Attention computes out[b] = softmax(Scale·q[b]·k[b]ᵀ + mask[b])·v[b] per
 // head: (B·Tq, D). Heads run in parallel on the pool.
 //
-// Backward keeps q, k, v (and the shared mask, and the dropout generator's
-// state) but not the probabilities, B·H·Tq·Tk values: each head recomputes
+// Backward keeps q, k, v (and the shared mask, and the dropout mask as
+// bits) but not the probabilities, B·H·Tq·Tk values: each head recomputes
 // them, bit for bit, with kernels.AttentionProbs. Without dropout that is
 // kernels.AttentionBackwardRecompute; with dropout, dv = Pdᵀ·dout,
 // dP = (dout·vᵀ)∘M, dS = softmax'(dP), dq = s·dS·k, dk = s·dSᵀ·q.
@@ -140,8 +140,11 @@ func (t *Tape) Attention(q, k, v *Var, s AttnSpec) *Var {
 				gv = make([]float32, len(vd))
 			}
 			var p []float32
-			sp := headScratch(3 * nn)
-			defer headScratchPool.Put(sp)
+			var sp *[]float32 // probabilities and dropout scratch, on first use
+			if dropout {
+				sp = headScratch(3 * nn)
+				defer headScratchPool.Put(sp)
+			}
 			for bh := lo; bh < hi; bh++ {
 				qo, ko, m := off(bh)
 				switch {
@@ -180,8 +183,8 @@ func headScratch(n int) *[]float32 {
 }
 
 // attentionDropoutBack is the backward of out = (P∘M)·v, P = softmax(S),
-// S = scale·q·kᵀ + mask, for one head; it accumulates into dq, dk, dv. keep
-// M is the mask's values [off, off+Tq·Tk); scratch holds 2·Tq·Tk values.
+// S = scale·q·kᵀ + mask, for one head; it accumulates into dq, dk, dv. M is
+// values [off, off+Tq·Tk) of m; scratch holds 2·Tq·Tk values.
 func attentionDropoutBack(dq, dk, dv, dout, p []float32, m *dropMask, off int, q, k, v []float32, d kernels.AttnDims, scratch []float32) {
 	tq, tk, dh := d.Tq, d.Tk, d.Dh
 	pd := scratch[:tq*tk]

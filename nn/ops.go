@@ -13,8 +13,11 @@ import (
 // The ops, each forward next to its backward. Shapes: x (N, In) etc.
 //
 // Memory rule: a backward closure captures gradient slots (gx, gy) and only
-// the value slices its formula reads, never a whole Var, so activations that
-// no backward needs are freed as soon as the forward moves on.
+// the values its formula reads, never a whole Var, and those through t.save
+// (which holds them until the closure has run, or takes the Var's recipe
+// when it can be rebuilt), so activations that no backward needs go back to
+// the tape's arena, or to the garbage collector, as soon as the forward
+// moves on. What each op keeps is listed in its comment.
 
 // Linear: y = x·Wᵀ + b + s·(drop(x)·Aᵀ)·Bᵀ. x: (N, In) → y: (N, Out).
 // Backward: dx += dy·W + s·((dy·B)·A)∘mask; dW += dyᵀ·x; db += Σ_rows dy;

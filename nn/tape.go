@@ -17,6 +17,15 @@ import (
 // One code path serves inference and training: a Tape built by Inference
 // records nothing and keeps no activations; one built by NewTape records,
 // and applies dropout when Train is set.
+//
+// Training memory, per op output that a backward reads: the values are held
+// (save) until the last such backward has run, or, when they are cheap to
+// rebuild from what the maker keeps anyway (a LayerNorm's input, an
+// attention's q, k, v, a LinearRecompute's input), rebuilt then (remat).
+// Buffers go back to the tape's arena when nothing needs them (Free from the
+// model code, gradients after their op's backward, held values after the
+// last reader's), and the arena passes from one step's tape to the next
+// (Reuse), so that a training step allocates almost nothing.
 
 // Var is a 2-D activation, Rows × Cols, row-major. Its gradient lives in a
 // separate slot so that backward closures can hold the gradient without
@@ -452,10 +461,10 @@ func (t *Tape) Checkpoint(x *Var, fn func(t *Tape, x *Var) *Var) *Var {
 		snap, _ = t.RNG.MarshalBinary()
 	}
 	// The forward's temporaries are recycled (a Scope on the tape's arena);
-	// its result is not, as out keeps it.
+	// its result, out's values, goes back once nothing reads it.
 	fwd := &Tape{Pool: t.Pool, Grads: t.Grads, Train: t.Train, RNG: t.RNG, arena: t.arena}
 	y := fwd.Scope(x, fn)
-	out := &Var{Data: y.Data, Rows: y.Rows, Cols: y.Cols}
+	out := &Var{Data: y.Data, Rows: y.Rows, Cols: y.Cols, bufs: t.arena}
 	if x.g != nil || t.hasTrainable() {
 		out.g = &gradSlot{n: len(y.Data), bufs: t.arena}
 	}
@@ -472,6 +481,7 @@ func (t *Tape) Checkpoint(x *Var, fn func(t *Tape, x *Var) *Var) *Var {
 			}
 		}
 		y2 := fn(sub, x)
+		defer sub.Free(y2) // its values (out's) are not read
 		if gout.v == nil || y2.g == nil {
 			return
 		}
