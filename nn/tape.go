@@ -285,6 +285,28 @@ func (a *arena) put(b []float32) {
 	a.free[cap(b)] = append(a.free[cap(b)], b[:cap(b)])
 }
 
+// trim drops the free buffers that free ones at most 1.5× as long can stand
+// in for (as many as there are), to the garbage collector: when a forward
+// pass is over, what it left free waits through the backward, and the
+// shorter buffers (of the vision tower's shapes, say) are the ones to spare.
+func (a *arena) trim() {
+	if a == nil || a.depth > 0 {
+		return
+	}
+	for c, l := range a.free {
+		if len(l) == 0 {
+			continue
+		}
+		for m, big := range a.free {
+			if m > c && 2*m <= 3*c && len(big) >= len(l) {
+				clear(l)
+				a.free[c] = l[:0]
+				break
+			}
+		}
+	}
+}
+
 // release takes b, if the innermost Scope handed it out, back from that
 // Scope early, for reuse; it reports whether it did.
 func (a *arena) release(b []float32) bool {
@@ -423,6 +445,7 @@ func (t *Tape) BackwardScaled(loss *Var, s float32) {
 		return // nothing trainable reaches the loss
 	}
 	loss.g.buf()[0] = s
+	t.arena.trim()
 	t.run()
 }
 
