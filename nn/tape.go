@@ -42,11 +42,12 @@ type Var struct {
 
 // remat rebuilds a Var's values in backward. The op that made the Var sets
 // it when rebuilding is cheap from what its own backward keeps anyway (a
-// LayerNorm's input and statistics); ops that read the Var in backward then
-// hold this recipe instead of the values (save), so the values are freed
-// as soon as the forward pass moves on. The rebuilt values are cached from
-// the first reader's backward until the maker's backward, which runs after
-// every reader's, drops them.
+// LayerNorm from its input, an attention from q, k and v), or when asked to
+// (LinearRecompute); ops that read the Var in backward then hold this
+// recipe instead of the values (save), so the values are freed as soon as
+// the forward pass moves on. The rebuilt values are cached from the first
+// reader's backward until the maker's backward, which runs after every
+// reader's, drops them.
 type remat struct {
 	build func(dst []float32)
 	n     int
