@@ -17,24 +17,22 @@ var errNoVulkan = errors.New("--device vulkan: this gitcap was built without the
 // deviceEngine picks the engine for --device. This build has no Vulkan path:
 // the default binary stays static and cgo-free.
 func deviceEngine(c *cli.Context, m *gitmodel.Model) (gitmodel.Engine, error) {
-	switch d := c.String("device"); d {
-	case "cpu", "auto", "":
-		return nil, nil
-	case "vulkan":
-		return nil, errNoVulkan
-	default:
-		return nil, fmt.Errorf("--device %q: want cpu, vulkan or auto", d)
-	}
+	return nil, checkCPUDevice(c)
 }
 
 // trainDevice maps --device for training: the CPU (nil) for cpu and auto.
 func trainDevice(c *cli.Context) (func(*gitmodel.Model, []nn.NamedTensor) (training.Device, error), error) {
+	return nil, checkCPUDevice(c)
+}
+
+// checkCPUDevice accepts the --device values this build runs on the CPU.
+func checkCPUDevice(c *cli.Context) error {
 	switch d := c.String("device"); d {
 	case "cpu", "auto", "":
-		return nil, nil
+		return nil
 	case "vulkan":
-		return nil, errNoVulkan
+		return errNoVulkan
 	default:
-		return nil, fmt.Errorf("--device %q: want cpu, vulkan or auto", d)
+		return fmt.Errorf("--device %q: want cpu, vulkan or auto", d)
 	}
 }

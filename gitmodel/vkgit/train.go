@@ -29,6 +29,7 @@ type Trainer struct {
 
 	mu      sync.Mutex
 	in, out *vulkan.Buffer // scratch, grown as needed
+	host    []float32      // input gradients read back before they are added
 	err     error
 	// Layers and Bytes: how many weights went to the device, and their size.
 	Layers int
@@ -143,12 +144,19 @@ func (t *Trainer) scratch(b **vulkan.Buffer, n int) (*vulkan.Buffer, error) {
 }
 
 // product runs C (n, cols) = A (n, k) · op(W) on the device and reads C
-// into dst.
-func (t *Trainer) product(dst, a []float32, w *vulkan.Buffer, n, k, cols int, transB bool) error {
+// into dst, or adds it to dst when add is set.
+func (t *Trainer) product(dst, a []float32, w *vulkan.Buffer, n, k, cols int, transB, add bool) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.err != nil {
 		return t.err
+	}
+	read := dst
+	if add {
+		if cap(t.host) < n*cols {
+			t.host = make([]float32, n*cols)
+		}
+		read = t.host[:n*cols]
 	}
 	err := func() error {
 		in, err := t.scratch(&t.in, n*k)
@@ -165,8 +173,14 @@ func (t *Trainer) product(dst, a []float32, w *vulkan.Buffer, n, k, cols int, tr
 		}
 		c.Upload(in, 0, a)
 		c.Gemm(vulkan.Gemm{M: n, N: cols, K: k, A: in, B: w, C: out, TransB: transB})
-		c.Download(out, 0, dst)
-		return c.Submit()
+		c.Download(out, 0, read)
+		if err := c.Submit(); err != nil {
+			return err
+		}
+		if add {
+			kernels.Axpy(1, read, dst)
+		}
+		return nil
 	}()
 	if err != nil {
 		t.err = fmt.Errorf("vkgit: training product on %s: %w", t.dev, err)
@@ -186,14 +200,9 @@ type linearDev struct {
 }
 
 func (l *linearDev) MatMul(y, x []float32, n int) error {
-	return l.t.product(y, x, l.w, n, l.in, l.outN, true)
+	return l.t.product(y, x, l.w, n, l.in, l.outN, true, false)
 }
 
 func (l *linearDev) MatMulT(dx, dy []float32, n int) error {
-	tmp := make([]float32, n*l.in)
-	if err := l.t.product(tmp, dy, l.w, n, l.outN, l.in, false); err != nil {
-		return err
-	}
-	kernels.Axpy(1, tmp, dx)
-	return nil
+	return l.t.product(dx, dy, l.w, n, l.outN, l.in, false, true)
 }
