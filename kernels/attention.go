@@ -37,9 +37,20 @@ func (d AttnDims) check(fn string) {
 func (d AttnDims) checkInputs(fn string, probs, q, k, v []float32) {
 	d.check(fn)
 	checkLen(fn, "probs", probs, d.Tq*d.Tk)
+	d.checkQKV(fn, q, k, v, nil)
+}
+
+// checkQKV checks the lengths of q, k, v and mask (each may be nil when the
+// kernel does not read it).
+func (d AttnDims) checkQKV(fn string, q, k, v, mask []float32) {
 	checkLen(fn, "q", q, matLen(d.Tq, d.Dh, d.Ldq))
 	checkLen(fn, "k", k, matLen(d.Tk, d.Dh, d.Ldk))
-	checkLen(fn, "v", v, matLen(d.Tk, d.Dh, d.Ldv))
+	if v != nil {
+		checkLen(fn, "v", v, matLen(d.Tk, d.Dh, d.Ldv))
+	}
+	if mask != nil {
+		checkLen(fn, "mask", mask, d.Tq*d.Tk)
+	}
 }
 
 // Attention computes one head of softmax(scale·Q·Kᵀ + mask)·V:
@@ -84,11 +95,7 @@ func AttentionProbs(probs, q, k, mask []float32, d AttnDims) {
 	const fn = "AttentionProbs"
 	d.check(fn)
 	checkLen(fn, "probs", probs, d.Tq*d.Tk)
-	checkLen(fn, "q", q, matLen(d.Tq, d.Dh, d.Ldq))
-	checkLen(fn, "k", k, matLen(d.Tk, d.Dh, d.Ldk))
-	if mask != nil {
-		checkLen(fn, "mask", mask, d.Tq*d.Tk)
-	}
+	d.checkQKV(fn, q, k, nil, mask)
 	if d.Tq == 0 {
 		return
 	}
@@ -148,16 +155,11 @@ func AttentionBackward(dq, dk, dv, dout, probs, q, k, v []float32, d AttnDims) {
 func AttentionBackwardRecompute(dq, dk, dv, dout, q, k, v, mask []float32, d AttnDims) {
 	const fn = "AttentionBackwardRecompute"
 	d.check(fn)
-	checkLen(fn, "q", q, matLen(d.Tq, d.Dh, d.Ldq))
-	checkLen(fn, "k", k, matLen(d.Tk, d.Dh, d.Ldk))
-	checkLen(fn, "v", v, matLen(d.Tk, d.Dh, d.Ldv))
+	d.checkQKV(fn, q, k, v, mask)
 	checkLen(fn, "dout", dout, matLen(d.Tq, d.Dh, d.Ldo))
 	checkLen(fn, "dq", dq, matLen(d.Tq, d.Dh, d.Ldq))
 	checkLen(fn, "dk", dk, matLen(d.Tk, d.Dh, d.Ldk))
 	checkLen(fn, "dv", dv, matLen(d.Tk, d.Dh, d.Ldv))
-	if mask != nil {
-		checkLen(fn, "mask", mask, d.Tq*d.Tk)
-	}
 	n := d.Tq * d.Tk
 	if n == 0 || d.Dh == 0 {
 		return

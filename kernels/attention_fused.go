@@ -42,13 +42,8 @@ const (
 func AttentionFused(out, q, k, v, mask []float32, d AttnDims) {
 	const fn = "AttentionFused"
 	d.check(fn)
-	checkLen(fn, "q", q, matLen(d.Tq, d.Dh, d.Ldq))
-	checkLen(fn, "k", k, matLen(d.Tk, d.Dh, d.Ldk))
-	checkLen(fn, "v", v, matLen(d.Tk, d.Dh, d.Ldv))
+	d.checkQKV(fn, q, k, v, mask)
 	checkLen(fn, "out", out, matLen(d.Tq, d.Dh, d.Ldo))
-	if mask != nil {
-		checkLen(fn, "mask", mask, d.Tq*d.Tk)
-	}
 	attentionFusedWith(sgemmSelected(), vecSelected(), out, q, k, v, mask, d)
 }
 

@@ -55,8 +55,7 @@ func TestTrainOnDeviceMatchesPyTorch(t *testing.T) {
 		return x
 	}
 	g := openGolden(t)
-	batch := gitmodel.Batch{Pixels: g.f32("inputs.pixel_values"), B: 2, T: 7,
-		IDs: g.ints("inputs.input_ids"), Mask: g.ints("inputs.attention_mask"), Labels: g.ints("inputs.labels")}
+	batch := g.trainBatch()
 	wantLoss, wantNorm := f32("lora.loss"), f32("lora.grad_norm")
 	tr := gitmodel.NewTrainer(m, trainable, 0.01, 0)
 	for step := 0; step < 10; step++ {
@@ -125,8 +124,7 @@ func TestTrainOnDeviceQuantized(t *testing.T) {
 		}
 		g := openGolden(t)
 		tr := gitmodel.NewTrainer(m, trainable, 0.01, 0)
-		loss, _, err := tr.Accumulate(gitmodel.Batch{Pixels: g.f32("inputs.pixel_values"), B: 2, T: 7,
-			IDs: g.ints("inputs.input_ids"), Mask: g.ints("inputs.attention_mask"), Labels: g.ints("inputs.labels")}, 1)
+		loss, _, err := tr.Accumulate(g.trainBatch(), 1)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -149,3 +147,10 @@ func loraConfig() *nn.AdapterConfig {
 }
 
 func newRand() *rand.Rand { return rand.New(rand.NewPCG(1, 2)) }
+
+// trainBatch is the tiny golden's batch with its labels (the one the
+// trajectories were recorded on).
+func (g golden) trainBatch() gitmodel.Batch {
+	return gitmodel.Batch{Pixels: g.f32("inputs.pixel_values"), B: 2, T: 7,
+		IDs: g.ints("inputs.input_ids"), Mask: g.ints("inputs.attention_mask"), Labels: g.ints("inputs.labels")}
+}
