@@ -10,6 +10,15 @@
 // (GFLOP/s, 2·M·K·N per call). Shapes are M×K×N with C = A·op(B): the model
 // shapes use B stored [N, K] and transposed (a Linear weight; numpy "nt"),
 // 1024x1024x1024 a plain B ("nn"). Run it with `make bench-compare`.
+//
+// For single-row products (M = 1) every element of B is used once, so no
+// kernel can outrun the memory B streams from. Before the sgemm lines it
+// prints, per such shape and thread count, the rate at which the same
+// threads merely read B (a dot of each chunk with itself, timed in the
+// same interleaved repetitions) and the GFLOP/s and gonum ratio that rate
+// allows:
+//
+//	# read-bound 1x768x768 threads=1 b_mb=2.4 read_gbs=… max_gflops=… max_ratio_gonum=…
 package main
 
 import (
@@ -93,6 +102,22 @@ func rate(flop float64, mintime time.Duration, f func()) float64 {
 			return flop * float64(n) / el.Seconds() / 1e9
 		}
 	}
+}
+
+// readRate returns the GB/s at which p's workers read b once, each a
+// contiguous chunk, through the selected dot kernel (each chunk dotted with
+// itself: one stream, no arithmetic dependency beyond the kernel's own).
+func readRate(p *kernels.Pool, b []float32, mintime time.Duration) float64 {
+	chunks := 16 * p.Workers()
+	sink := make([]float32, chunks) // one slot per chunk: no shared writes
+	gb := rate(4*float64(len(b)), mintime, func() {
+		p.Parallel(chunks, func(lo, hi int) {
+			s := b[lo*len(b)/chunks : hi*len(b)/chunks]
+			sink[lo] += kernels.Dot(s, s)
+		})
+	})
+	_ = sink
+	return gb
 }
 
 // openblas is the numpy child process.
@@ -202,6 +227,7 @@ func main() {
 	}
 	type key struct{ shape, threads int }
 	res := map[key]*[3][]float64{}
+	reads := map[key][]float64{} // GB/s reading B alone (M = 1 shapes)
 	for rep := 0; rep < *reps; rep++ {
 		for si, s := range shapes {
 			o := ops[si]
@@ -236,9 +262,22 @@ func main() {
 				// gitcap measurement.
 				time.Sleep(100 * time.Millisecond)
 				v[0], v[1], v[2] = append(v[0], g), append(v[1], obr), append(v[2], gn)
+				if s.m == 1 {
+					reads[kk] = append(reads[kk], readRate(pool, o.b, *mintime))
+				}
 			}
 		}
 		fmt.Fprintf(os.Stderr, "# repetition %d/%d done\n", rep+1, *reps)
+	}
+	for si, s := range shapes {
+		for _, t := range threads {
+			if r := reads[key{si, t}]; r != nil {
+				bw := median(r)
+				bound := 2 * float64(s.k*s.n) / (4 * float64(s.k*s.n) / bw) // GFLOP/s
+				fmt.Printf("# read-bound %s threads=%d b_mb=%.1f read_gbs=%.1f max_gflops=%.1f max_ratio_gonum=%.1f\n",
+					s.name, t, 4*float64(s.k*s.n)/1e6, bw, bound, bound/median(res[key{si, t}][2]))
+			}
+		}
 	}
 	for si, s := range shapes {
 		for _, t := range threads {
