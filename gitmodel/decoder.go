@@ -52,27 +52,26 @@ func loadDecoderLayer(w *Weights, c *Config) *DecoderLayer {
 	}
 }
 
-// kvSource lets the KV cache supply keys and values: it receives this step's
-// k and v (B·tn, D) and returns what to attend to, with the number of keys per
-// batch row and the row stride between batch rows.
+// kvSource lets the KV cache supply keys and values: it copies this step's
+// k and v (B·tn, D) into the cache and returns what to attend to, with the
+// number of keys per batch row and the row stride between batch rows.
 type kvSource func(k, v *nn.Var) (keys, values *nn.Var, tk, stride int)
 
 // forward maps x (B·tn, D) to the layer's output. mask is (B, tn, tk).
 func (l *DecoderLayer) forward(tp *nn.Tape, x *nn.Var, b, tn int, mask []float32, kv kvSource) *nn.Var {
+	// Intermediates go back to the tape as soon as the forward is done with
+	// them (tp.Free; on a recording tape those a backward reads stay).
 	q, k, v := tp.Linear(l.Query, x), tp.Linear(l.Key, x), tp.Linear(l.Value, x)
-	tk, stride := tn, tn
+	keys, values, tk, stride := k, v, tn, tn
 	if kv != nil {
-		k, v, tk, stride = kv(k, v)
+		keys, values, tk, stride = kv(k, v)
+		tp.Free(k, v) // copied into the cache
 	}
 	dh := x.Cols / l.heads
 	// BERT divides q·kᵀ by sqrt(head_dim) after the product.
-	a := tp.Attention(q, k, v, nn.AttnSpec{B: b, Heads: l.heads, Tq: tn, Tk: tk, KVStride: stride,
+	a := tp.Attention(q, keys, values, nn.AttnSpec{B: b, Heads: l.heads, Tq: tn, Tk: tk, KVStride: stride,
 		Scale: float32(1 / math.Sqrt(float64(dh))), Mask: mask, Dropout: l.attnDrop})
-	if kv == nil { // (a cache owns its keys and values)
-		tp.Free(q, k, v)
-	}
-	// Intermediates go back to a recording tape as soon as the forward is
-	// done with them (tp.Free; those a backward reads stay).
+	tp.Free(q, k, v)
 	o := tp.Linear(l.AttnOutput, a)
 	tp.Free(a)
 	od := tp.Dropout(o, l.hiddenDrop)
@@ -81,8 +80,7 @@ func (l *DecoderLayer) forward(tp *nn.Tape, x *nn.Var, b, tn int, mask []float32
 	h := tp.LayerNorm(l.AttnLayerNorm, r)
 	tp.Free(r)
 	z := tp.LinearRecompute(l.Intermediate, h) // rebuilt for the activation's backward: N×I values not kept
-	g := tp.Act(l.act, z)
-	tp.Free(z)
+	g := tp.ActFree(l.act, z)                  // an inference tape writes g over z
 	u := tp.Linear(l.Output, g)
 	tp.Free(g)
 	m := tp.Dropout(u, l.hiddenDrop)

@@ -122,9 +122,16 @@ func (m *Model) Prefill(pixels []float32, b, maxText int) (Session, error) {
 	if s, c := m.Config.Vision.ImageSize, m.Config.Vision.NumChannels; len(pixels) != b*c*s*s || b <= 0 {
 		return nil, fmt.Errorf("gitmodel: %d pixel values for %d images of %d×%d×%d", len(pixels), b, c, s, s)
 	}
-	img := m.encodeImages(nn.Inference(m.Pool), pixels, b, false, nil)
+	// One tape, in one Scope, for the vision tower and the image tokens'
+	// pass through the decoder: the decoder's layers reuse the vision
+	// layers' buffers (the same shapes), and every layer's output goes back
+	// once the next layer is done with it.
 	c := m.NewKVCache(b, maxText)
-	m.decode(c, img, m.Config.NumImageTokens(), nil)
+	c.tp = nn.Inference(m.Pool)
+	c.tp.Scope(nil, func(tp *nn.Tape, _ *nn.Var) *nn.Var {
+		img := m.encodeImages(tp, pixels, b, false, nil)
+		return m.decode(c, img, m.Config.NumImageTokens(), nil)
+	})
 	c.tp = nil // its arena holds the image pass's buffers, sized for no decoding step
 	return &cpuSession{m: m, c: c}, nil
 }

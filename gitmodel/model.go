@@ -206,7 +206,11 @@ func (m *Model) encodeImages(tp *nn.Tape, pixels []float32, b int, ckpt bool, o 
 	if o != nil {
 		o.VisionLast = append([]float32(nil), v.Data...)
 	}
-	return tp.LayerNorm(m.ProjNorm, tp.Linear(m.Projection, v))
+	p := tp.Linear(m.Projection, v)
+	tp.Free(v)
+	y := tp.LayerNorm(m.ProjNorm, p)
+	tp.Free(p)
+	return y
 }
 
 // Output holds the forward pass's results; the trace fields are filled by

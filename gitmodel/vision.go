@@ -147,8 +147,7 @@ func (l *VisionLayer) forward(tp *nn.Tape, x *nn.Var, b, n int) *nn.Var {
 	f := tp.LayerNorm(l.LayerNorm2, h2)
 	z := tp.LinearRecompute(l.FC1, f) // rebuilt for the activation's backward: N×I values not kept
 	tp.Free(f)
-	g := tp.Act(l.act, z)
-	tp.Free(z)
+	g := tp.ActFree(l.act, z) // an inference tape writes g over z
 	m := tp.Linear(l.FC2, g)
 	tp.Free(g)
 	y := tp.Add(h2, m)

@@ -355,13 +355,7 @@ const (
 // Act applies the activation. Backward: kernels.GeluBackward / QuickGeluBackward.
 func (t *Tape) Act(act Activation, x *Var) *Var {
 	y := t.out(x.Rows, x.Cols, x.g != nil)
-	t.Pool.Parallel(len(x.Data), func(lo, hi int) {
-		if act == GELU {
-			kernels.Gelu(y.Data[lo:hi], x.Data[lo:hi])
-		} else {
-			kernels.QuickGelu(y.Data[lo:hi], x.Data[lo:hi])
-		}
-	})
+	t.act(act, y.Data, x.Data)
 	gx, gy := x.g, y.g
 	var xv func() []float32
 	if gy != nil {
@@ -381,6 +375,33 @@ func (t *Tape) Act(act Activation, x *Var) *Var {
 		})
 	})
 	return y
+}
+
+// ActFree is Act followed by Free(x): the caller does not read x again. On
+// an inference tape, when an open Scope made x, y is written over x in
+// place, so that the two (an MLP's hidden layer, N×I values each) never
+// take memory at once; the values are Act's either way.
+func (t *Tape) ActFree(act Activation, x *Var) *Var {
+	if t.record || t.arena == nil || !t.arena.owns(x.Data) {
+		y := t.Act(act, x)
+		t.Free(x)
+		return y
+	}
+	y := &Var{Data: x.Data, Rows: x.Rows, Cols: x.Cols}
+	x.Data = nil
+	t.act(act, y.Data, y.Data)
+	return y
+}
+
+// act computes y = act(x) elementwise on the pool (y may be x).
+func (t *Tape) act(act Activation, y, x []float32) {
+	t.Pool.Parallel(len(x), func(lo, hi int) {
+		if act == GELU {
+			kernels.Gelu(y[lo:hi], x[lo:hi])
+		} else {
+			kernels.QuickGelu(y[lo:hi], x[lo:hi])
+		}
+	})
 }
 
 // Embed looks rows ids up in the table (V, C) → (len(ids), C). Backward

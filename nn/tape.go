@@ -211,8 +211,10 @@ type backStep struct {
 // reads, gradients once their op's backward has run, activations once the
 // last backward that read them has run, and backward temporaries.
 type arena struct {
-	free  map[int][][]float32
-	taken [][]float32        // allocated inside the current Scope
+	free map[int][][]float32
+	// taken lists the buffers handed out inside the open Scopes, the
+	// innermost Scope's last; nil marks one handed back early (release).
+	taken [][]float32
 	depth int                // Scopes open
 	words map[int][][]uint64 // dropout masks' bits, by length
 }
@@ -308,15 +310,27 @@ func (a *arena) trim() {
 	}
 }
 
-// release takes b, if the innermost Scope handed it out, back from that
-// Scope early, for reuse; it reports whether it did.
+// release takes b, if an open Scope handed it out, back early, for reuse;
+// it reports whether it did. (Not only the innermost Scope's: a layer run
+// in its own Scope frees its input, the enclosing Scope's.)
 func (a *arena) release(b []float32) bool {
 	p := unsafe.SliceData(b)
 	for i := len(a.taken) - 1; i >= 0; i-- {
-		if unsafe.SliceData(a.taken[i]) == p {
-			c := a.taken[i]
-			a.taken = append(a.taken[:i], a.taken[i+1:]...)
+		if c := a.taken[i]; c != nil && unsafe.SliceData(c) == p {
+			a.taken[i] = nil // the Scope that took it skips it
 			a.free[cap(c)] = append(a.free[cap(c)], c[:cap(c)])
+			return true
+		}
+	}
+	return false
+}
+
+// owns reports whether an open Scope handed b out (and has not taken it
+// back): whoever frees it next may reuse it.
+func (a *arena) owns(b []float32) bool {
+	p := unsafe.SliceData(b)
+	for i := len(a.taken) - 1; i >= 0; i-- {
+		if c := a.taken[i]; c != nil && unsafe.SliceData(c) == p {
 			return true
 		}
 	}
@@ -334,22 +348,26 @@ func (t *Tape) Scope(x *Var, fn func(t *Tape, x *Var) *Var) *Var {
 		t.arena = newArena()
 	}
 	a := t.arena
-	outer := a.taken
-	a.taken = nil
+	mark := len(a.taken)
 	a.depth++
 	y := fn(t, x)
 	a.depth--
 	keep := unsafe.SliceData(y.Data)
-	for _, b := range a.taken {
-		if unsafe.SliceData(b) == keep {
-			if a.depth > 0 {
-				outer = append(outer, b) // the enclosing Scope's now
-			}
-			continue
+	var kept []float32
+	for _, b := range a.taken[mark:] {
+		switch {
+		case b == nil: // released early
+		case unsafe.SliceData(b) == keep:
+			kept = b
+		default:
+			a.free[cap(b)] = append(a.free[cap(b)], b[:cap(b)])
 		}
-		a.free[cap(b)] = append(a.free[cap(b)], b[:cap(b)])
 	}
-	a.taken = outer
+	clear(a.taken[mark:])
+	a.taken = a.taken[:mark]
+	if kept != nil && a.depth > 0 {
+		a.taken = append(a.taken, kept) // the enclosing Scope's now
+	}
 	return y
 }
 
@@ -410,8 +428,8 @@ func (t *Tape) out(rows, cols int, needGrad bool) *Var {
 // again: the memory of those that no backward reads (see save) goes to
 // later activations and gradients instead of waiting for the garbage
 // collector. A freed Var keeps its shape and gradient but loses Data. On an
-// inference tape, inside a Scope, the Vars the Scope made are recycled at
-// once instead of when it ends.
+// inference tape, inside a Scope, the Vars an open Scope made are recycled
+// at once instead of when that Scope ends.
 func (t *Tape) Free(vs ...*Var) {
 	for _, v := range vs {
 		switch {
