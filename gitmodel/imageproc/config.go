@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"path/filepath"
 )
 
 // Size is the resize target of a Config. Exactly one form is set:
@@ -40,6 +39,14 @@ type Config struct {
 	// always yields 3-channel RGB exactly as PIL's convert("RGB"), which is
 	// also what the processor does for RGB inputs when it is false.
 	DoConvertRGB bool
+}
+
+// String writes s as preprocessor_config.json does.
+func (s Size) String() string {
+	if s.ShortestEdge != 0 {
+		return fmt.Sprintf(`{"shortest_edge": %d}`, s.ShortestEdge)
+	}
+	return fmt.Sprintf(`{"height": %d, "width": %d}`, s.Height, s.Width)
 }
 
 // OpenAI CLIP normalization constants (transformers OPENAI_CLIP_MEAN/STD).
@@ -76,7 +83,7 @@ func LoadConfig(path string) (Config, error) {
 	if err != nil {
 		return Config{}, err
 	}
-	return ParseConfig(data, filepath.Base(path))
+	return ParseConfig(data, path)
 }
 
 // ParseConfig parses the contents of a preprocessor_config.json; name is
@@ -118,12 +125,18 @@ func (c Config) Validate() error {
 		default:
 			return fmt.Errorf(`field "size": need shortest_edge > 0 or height and width > 0, got %+v`, s)
 		}
+		if s.ShortestEdge > maxSide || !areaOK(s.Height, s.Width) {
+			return fmt.Errorf(`field "size": %v is larger than any image this package makes (at most %d per side and %d pixels)`, s, maxSide, DefaultMaxPixels)
+		}
 		if _, err := c.Resample.filter(); err != nil {
 			return fmt.Errorf(`field "resample": %w`, err)
 		}
 	}
 	if c.DoCenterCrop && (c.CropHeight <= 0 || c.CropWidth <= 0) {
 		return fmt.Errorf(`field "crop_size": need height and width > 0, got %dx%d`, c.CropHeight, c.CropWidth)
+	}
+	if c.DoCenterCrop && !areaOK(c.CropHeight, c.CropWidth) {
+		return fmt.Errorf(`field "crop_size": %dx%d is larger than any image this package makes (at most %d per side and %d pixels)`, c.CropHeight, c.CropWidth, maxSide, DefaultMaxPixels)
 	}
 	if c.DoRescale && (math.IsNaN(c.RescaleFactor) || math.IsInf(c.RescaleFactor, 0)) {
 		return fmt.Errorf(`field "rescale_factor": %v is not finite`, c.RescaleFactor)
@@ -136,6 +149,16 @@ func (c Config) Validate() error {
 		}
 	}
 	return nil
+}
+
+// maxSide bounds every length in a Config (GIT's processors use 224 and
+// 384); with DefaultMaxPixels it keeps a hostile preprocessor_config.json
+// from asking for gigabytes, and products of sizes from overflowing.
+const maxSide = 1 << 16
+
+// areaOK reports whether an h x w target is within maxSide and DefaultMaxPixels.
+func areaOK(h, w int) bool {
+	return h <= maxSide && w <= maxSide && int64(h)*int64(w) <= DefaultMaxPixels
 }
 
 // cfgParser keeps the first error, so the field parsers read as a list.

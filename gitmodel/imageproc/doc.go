@@ -41,6 +41,10 @@
 //
 // Decoding reads the header first and refuses images over Decoder.MaxPixels
 // (DefaultMaxPixels, Pillow's MAX_IMAGE_PIXELS) before allocating pixels.
+// Processor.Prepare resizes only the window the center crop keeps (the same
+// bytes as the full resize), so a 1x2000000 strip, a few kilobytes on disk
+// and legal under the limit, does not turn into a 224x448000000 image;
+// preprocessor_config.json sizes are bounded too (at most 65536 per side).
 // Every decoder error, including a panic inside a decoder, comes back as an
 // error that starts with the file name, e.g.
 // "rocket.jpg: decode jpeg: unexpected EOF".

@@ -7,6 +7,7 @@ package imageproc
 
 import (
 	"fmt"
+	"image"
 )
 
 // Processor runs a validated Config. It is safe for concurrent use.
@@ -124,27 +125,51 @@ func floorDiv(a, b int) int {
 }
 
 // Prepare runs the integer steps (resize, center crop) and returns the 8-bit
-// image that Normalize turns into pixel values.
+// image that Normalize turns into pixel values. With both steps on it
+// resizes only the window the crop keeps (the same bytes), so an image far
+// from square, whose resized long side may run to millions of pixels, costs
+// no more than the crop. A resized image that is itself the output may not
+// exceed DefaultMaxPixels.
 func (p *Processor) Prepare(img *RGB) (*RGB, error) {
 	if err := img.check(); err != nil {
 		return nil, err
 	}
-	var err error
-	if p.cfg.DoResize {
-		w, h := ResizeOutputSize(img.W, img.H, p.cfg.Size)
-		if w <= 0 || h <= 0 {
-			return nil, fmt.Errorf("resize %dx%d image: output size %dx%d is empty", img.W, img.H, w, h)
+	if !p.cfg.DoResize {
+		if p.cfg.DoCenterCrop {
+			return CenterCrop(img, p.cfg.CropHeight, p.cfg.CropWidth)
 		}
-		if img, err = Resize(img, w, h, p.cfg.Resample); err != nil {
-			return nil, err
-		}
+		return img, nil
 	}
-	if p.cfg.DoCenterCrop {
-		if img, err = CenterCrop(img, p.cfg.CropHeight, p.cfg.CropWidth); err != nil {
-			return nil, err
-		}
+	w, h := ResizeOutputSize(img.W, img.H, p.cfg.Size)
+	if w <= 0 || h <= 0 {
+		return nil, fmt.Errorf("resize %dx%d image: output size %dx%d is empty", img.W, img.H, w, h)
 	}
-	return img, nil
+	if !p.cfg.DoCenterCrop {
+		if px := int64(w) * int64(h); px > DefaultMaxPixels {
+			return nil, fmt.Errorf("resize %dx%d image to %dx%d = %d pixels, over the pixel limit of %d: %w",
+				img.W, img.H, w, h, px, int64(DefaultMaxPixels), ErrTooManyPixels)
+		}
+		return Resize(img, w, h, p.cfg.Resample)
+	}
+	// The crop window in resized coordinates (CenterCrop's offsets), and
+	// the part of it inside the resized image; the rest is zero padding.
+	ch, cw := p.cfg.CropHeight, p.cfg.CropWidth
+	top, left := floorDiv(h-ch, 2), floorDiv(w-cw, 2)
+	win := image.Rect(left, top, left+cw, top+ch)
+	in := win.Intersect(image.Rect(0, 0, w, h))
+	part, err := resizeWindow(img, w, h, p.cfg.Resample, in)
+	if err != nil {
+		return nil, err
+	}
+	if in == win {
+		return part, nil
+	}
+	out := &RGB{W: cw, H: ch, Pix: make([]uint8, cw*ch*3)}
+	x0, y0 := in.Min.X-left, in.Min.Y-top
+	for y := 0; y < part.H; y++ {
+		copy(out.Pix[((y0+y)*cw+x0)*3:], part.Pix[y*part.W*3:(y+1)*part.W*3])
+	}
+	return out, nil
 }
 
 // Normalize writes the rescaled, normalized CHW float32 values of img into

@@ -10,6 +10,7 @@ package imageproc
 
 import (
 	"fmt"
+	"image"
 	"math"
 )
 
@@ -160,6 +161,14 @@ type coeffs struct {
 // precomputeCoeffs is Pillow's precompute_coeffs followed by
 // normalize_coeffs_8bpc, for the box [0, inSize).
 func precomputeCoeffs(inSize, outSize int, f filterSpec) coeffs {
+	return precomputeCoeffsRange(inSize, outSize, f, 0, outSize)
+}
+
+// precomputeCoeffsRange is precomputeCoeffs for output samples [from, to)
+// only: entry i of the result is output sample from+i. Each sample's taps
+// depend only on its own index and the two sizes, so they are the same
+// numbers the full table holds.
+func precomputeCoeffsRange(inSize, outSize int, f filterSpec, from, to int) coeffs {
 	scale := float64(inSize) / float64(outSize)
 	filterscale := scale
 	if filterscale < 1 {
@@ -167,15 +176,17 @@ func precomputeCoeffs(inSize, outSize int, f filterSpec) coeffs {
 	}
 	support := float64(f.support * filterscale)
 	ksize := int(math.Ceil(support))*2 + 1
+	n := to - from
 	c := coeffs{
 		ksize: ksize,
-		start: make([]int, outSize),
-		count: make([]int, outSize),
-		k:     make([]int32, outSize*ksize),
+		start: make([]int, n),
+		count: make([]int, n),
+		k:     make([]int32, n*ksize),
 	}
 	w := make([]float64, ksize)
 	ss := 1.0 / filterscale
-	for xx := 0; xx < outSize; xx++ {
+	for i := 0; i < n; i++ {
+		xx := from + i
 		center := float64((float64(xx) + 0.5) * scale)
 		// C's (int) conversion truncates toward zero, as Go's does.
 		xmin := int(center - support + 0.5)
@@ -193,7 +204,7 @@ func precomputeCoeffs(inSize, outSize int, f filterSpec) coeffs {
 			w[x] = v
 			ww += v
 		}
-		k := c.k[xx*ksize : xx*ksize+ksize]
+		k := c.k[i*ksize : i*ksize+ksize]
 		for x := 0; x < xmax; x++ {
 			v := w[x]
 			if ww != 0 {
@@ -206,8 +217,8 @@ func precomputeCoeffs(inSize, outSize int, f filterSpec) coeffs {
 				k[x] = int32(0.5 + float64(v*(1<<precisionBits)))
 			}
 		}
-		c.start[xx] = xmin
-		c.count[xx] = xmax
+		c.start[i] = xmin
+		c.count[i] = xmax
 	}
 	return c
 }
@@ -229,6 +240,14 @@ func clip8(v int32) uint8 {
 // 8-bit intermediate holding just the rows the vertical pass reads, then a
 // vertical pass (only when the height changes).
 func Resize(img *RGB, w, h int, filter Resample) (*RGB, error) {
+	return resizeWindow(img, w, h, filter, image.Rect(0, 0, w, h))
+}
+
+// resizeWindow returns the part r of Resize(img, w, h, filter), computing
+// only what r needs: every output pixel of Pillow's two passes depends on its
+// own coordinates and the sizes alone, so the window's bytes are exactly the
+// full resize's. r must lie inside w x h and not be empty.
+func resizeWindow(img *RGB, w, h int, filter Resample, r image.Rectangle) (*RGB, error) {
 	f, err := filter.filter()
 	if err != nil {
 		return nil, err
@@ -242,34 +261,36 @@ func Resize(img *RGB, w, h int, filter Resample) (*RGB, error) {
 	if img.W == 0 || img.H == 0 {
 		return nil, fmt.Errorf("resize %dx%d image: empty input", img.W, img.H)
 	}
+	if r.Empty() || !r.In(image.Rect(0, 0, w, h)) {
+		return nil, fmt.Errorf("resize %dx%d image to %dx%d: window %v is empty or outside", img.W, img.H, w, h, r)
+	}
+	rw, rh := r.Dx(), r.Dy()
 	needH := w != img.W
 	needV := h != img.H
-	if !needH && !needV {
-		return &RGB{W: w, H: h, Pix: append([]uint8(nil), img.Pix...)}, nil
+	// Rows [first, last) of the input feed the window's rows.
+	first, last := r.Min.Y, r.Max.Y
+	var vert coeffs
+	if needV {
+		vert = precomputeCoeffsRange(img.H, h, f, r.Min.Y, r.Max.Y)
+		first = vert.start[0]
+		last = vert.start[rh-1] + vert.count[rh-1]
+		for i := range vert.start {
+			vert.start[i] -= first
+		}
 	}
-	horiz := precomputeCoeffs(img.W, w, f)
-	vert := precomputeCoeffs(img.H, h, f)
-	src := img
+	src := &RGB{W: rw, H: last - first, Pix: make([]uint8, rw*(last-first)*3)}
 	if needH {
-		// Only rows [first, last) of the input feed the vertical pass.
-		first := vert.start[0]
-		last := vert.start[h-1] + vert.count[h-1]
-		if !needV {
-			first, last = 0, img.H
+		horiz := precomputeCoeffsRange(img.W, w, f, r.Min.X, r.Max.X)
+		resampleHorizontal(src, img, first, horiz)
+	} else {
+		for y := first; y < last; y++ {
+			copy(src.Pix[(y-first)*rw*3:(y-first+1)*rw*3], img.Pix[(y*img.W+r.Min.X)*3:(y*img.W+r.Max.X)*3])
 		}
-		tmp := &RGB{W: w, H: last - first, Pix: make([]uint8, w*(last-first)*3)}
-		resampleHorizontal(tmp, img, first, horiz)
-		if needV {
-			for i := range vert.start {
-				vert.start[i] -= first
-			}
-		}
-		src = tmp
 	}
 	if !needV {
 		return src, nil
 	}
-	out := &RGB{W: w, H: h, Pix: make([]uint8, w*h*3)}
+	out := &RGB{W: rw, H: rh, Pix: make([]uint8, rw*rh*3)}
 	resampleVertical(out, src, vert)
 	return out, nil
 }
