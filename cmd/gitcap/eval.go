@@ -3,9 +3,11 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 
 	"github.com/gitcap/gitcap/gitmodel"
 	"github.com/gitcap/gitcap/gitmodel/training"
+	"github.com/gitcap/gitcap/tensor"
 	"github.com/urfave/cli/v2"
 )
 
@@ -34,6 +36,9 @@ func evalCommand() *cli.Command {
 			if c.String("dataset") == "" {
 				return cli.Exit("eval: --dataset is required", 2)
 			}
+			if err := checkOutputFile("output_path", c.String("output_path")); err != nil {
+				return err
+			}
 			pool := newPool(c)
 			defer pool.Close()
 			cfg := training.EvalConfig{
@@ -55,7 +60,11 @@ func evalCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			data, _ := json.MarshalIndent(rep, "", "  ")
+			data, err := json.MarshalIndent(rep, "", "  ")
+			if err != nil {
+				// JSON has no NaN: a model whose outputs are not finite.
+				return fmt.Errorf("eval: loss %v, perplexity %v: the report cannot be written (%v); the model's outputs are not finite, check its weights", rep.Loss, rep.Perplexity, err)
+			}
 			out, commit, err := openOutput(c.String("output_path"), c.App.Writer)
 			if err != nil {
 				return err
@@ -100,6 +109,14 @@ func mergeCommand() *cli.Command {
 			if cp.Adapter == nil {
 				return fmt.Errorf("%s is not an adapter folder (no adapter_config.json): nothing to merge", c.String("model_path"))
 			}
+			if err := checkOutputDir(out, cp.BaseDir, cp.AdapterDir); err != nil {
+				return err
+			}
+			for _, nl := range cp.Model.Linears() {
+				if w := nl.Linear.Weight; nl.Linear.LoRA != nil && (w == nil || w.DType() != tensor.F32) {
+					return fmt.Errorf("merge: %s's weight in %s is stored quantized (gitcap quantize); merge the adapter into the unquantized base, then quantize", nl.Name, cp.BaseDir)
+				}
+			}
 			cp.Model.Merge()
 			if err := writeModelFolder(cp, out); err != nil {
 				return err
@@ -111,16 +128,15 @@ func mergeCommand() *cli.Command {
 }
 
 func writeModelFolder(cp *gitmodel.Captioner, out string) error {
-	if err := mkdirAll(out); err != nil {
-		return err
-	}
-	if err := cp.Model.SaveWeights(out + "/model.safetensors"); err != nil {
-		return err
-	}
-	if err := cp.Model.Config.Save(out + "/config.json"); err != nil {
-		return err
-	}
-	return gitmodel.CopyCompanionFiles(cp.BaseDir, out)
+	return writeFolder(out, func(dir string) error {
+		if err := cp.Model.SaveWeights(filepath.Join(dir, "model.safetensors")); err != nil {
+			return err
+		}
+		if err := cp.Model.Config.Save(filepath.Join(dir, "config.json")); err != nil {
+			return err
+		}
+		return gitmodel.CopyCompanionFiles(cp.BaseDir, dir)
+	})
 }
 
 func quantizeCommand() *cli.Command {
@@ -151,6 +167,9 @@ func quantizeCommand() *cli.Command {
 			defer cp.Close()
 			if cp.Adapter != nil {
 				return fmt.Errorf("%s is an adapter: merge it first (gitcap merge), then quantize the merged model", c.String("model_path"))
+			}
+			if err := checkOutputDir(out, cp.BaseDir); err != nil {
+				return err
 			}
 			if err := writeModelFolder(cp, out); err != nil {
 				return err

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -242,9 +243,9 @@ type inferLine struct {
 }
 
 type captionEntry struct {
-	Caption  string  `json:"caption"`
-	TokenIDs []int   `json:"token_ids"`
-	Score    float64 `json:"score"`
+	Caption  string   `json:"caption"`
+	TokenIDs []int    `json:"token_ids"`
+	Score    *float64 `json:"score"`
 }
 
 func runInfer(c *cli.Context) error {
@@ -276,6 +277,9 @@ func runInfer(c *cli.Context) error {
 	if isDir && len(files) == 0 {
 		return fmt.Errorf("%s: no images (%s)", input, "jpg, jpeg, png, webp, bmp")
 	}
+	if err := checkOutputFile("output_path", c.String("output_path")); err != nil {
+		return err
+	}
 
 	pool := newPool(c)
 	defer pool.Close()
@@ -304,7 +308,10 @@ func runInfer(c *cli.Context) error {
 			return fmt.Errorf("interrupted after %d of %d images; nothing written", start, len(mine))
 		}
 		batch := mine[start:min(start+bs, len(mine))]
-		lines, nfail := captionBatch(cp, gen, root, batch, c.App.ErrWriter)
+		lines, nfail, err := captionBatch(cp, gen, root, batch, c.App.ErrWriter)
+		if err != nil {
+			return err // nothing written
+		}
 		failed += nfail
 		for _, l := range lines {
 			if err := writeJSONLine(out, l); err != nil {
@@ -317,15 +324,20 @@ func runInfer(c *cli.Context) error {
 	if err := commit(true); err != nil {
 		return err
 	}
+	if failed > 0 && failed == len(mine) {
+		return fmt.Errorf("none of the %d images could be captioned (see the \"error\" lines)", failed)
+	}
 	if failed > 0 {
-		fmt.Fprintf(c.App.ErrWriter, "gitcap: %d of %d images could not be read (see the \"error\" lines)\n", failed, len(mine))
+		fmt.Fprintf(c.App.ErrWriter, "gitcap: %d of %d images could not be captioned (see the \"error\" lines)\n", failed, len(mine))
 	}
 	return nil
 }
 
 // captionBatch decodes and preprocesses the batch (unreadable images become
-// error lines) and captions the rest in one generate call.
-func captionBatch(cp *gitmodel.Captioner, gen gitmodel.GenerateConfig, root string, names []string, errw io.Writer) ([]inferLine, int) {
+// error lines) and captions the rest in one generate call. An error from
+// generation itself (such as --num_beams 0) is the same for every batch, so
+// it is returned and ends the run.
+func captionBatch(cp *gitmodel.Captioner, gen gitmodel.GenerateConfig, root string, names []string, errw io.Writer) ([]inferLine, int, error) {
 	lines := make([]inferLine, len(names))
 	var pixels []float32
 	var ok []int
@@ -335,6 +347,9 @@ func captionBatch(cp *gitmodel.Captioner, gen gitmodel.GenerateConfig, root stri
 		var px []float32
 		if err == nil {
 			px, err = cp.Processor.Process(img)
+			if err != nil {
+				err = fmt.Errorf("%s: %w", name, err)
+			}
 		}
 		if err == nil && len(px) != imageValues(cp) {
 			err = fmt.Errorf("%s: preprocessed to %d values, the model takes %d (check preprocessor_config.json crop_size)", name, len(px), imageValues(cp))
@@ -348,27 +363,39 @@ func captionBatch(cp *gitmodel.Captioner, gen gitmodel.GenerateConfig, root stri
 		ok = append(ok, i)
 	}
 	if len(ok) == 0 {
-		return lines, len(names)
+		return lines, len(names), nil
 	}
 	res, err := cp.Caption(pixels, len(ok), gen)
 	if err != nil {
-		for _, i := range ok {
-			lines[i].Error = err.Error()
-		}
-		fmt.Fprintln(errw, "gitcap:", err)
-		return lines, len(names)
+		return nil, 0, fmt.Errorf("generate: %w", err)
 	}
+	failed := len(names) - len(ok)
 	for j, i := range ok {
 		r := res[j]
 		best := r.Captions[0]
-		lines[i].Caption, lines[i].TokenIDs, lines[i].Score = &r.Texts[0], best.IDs, &best.Score
+		lines[i].Caption, lines[i].TokenIDs, lines[i].Score = &r.Texts[0], best.IDs, finite(best.Score)
 		if len(r.Captions) > 1 {
 			for k, cpt := range r.Captions {
-				lines[i].Captions = append(lines[i].Captions, captionEntry{r.Texts[k], cpt.IDs, cpt.Score})
+				lines[i].Captions = append(lines[i].Captions, captionEntry{r.Texts[k], cpt.IDs, finite(cpt.Score)})
 			}
 		}
+		if lines[i].Score == nil {
+			// JSON has no NaN: the line keeps the caption and says why
+			// the score is missing.
+			lines[i].Error = fmt.Sprintf("%s: score is %v: the model's log-probabilities are not finite (check its weights)", names[i], best.Score)
+			fmt.Fprintln(errw, "gitcap:", lines[i].Error)
+			failed++
+		}
 	}
-	return lines, len(names) - len(ok)
+	return lines, failed, nil
+}
+
+// finite returns &v, or nil (JSON null) for NaN and ±Inf.
+func finite(v float64) *float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	return &v
 }
 
 func imageValues(cp *gitmodel.Captioner) int {

@@ -86,7 +86,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			}
 			return nil
 		},
-		Commands: []*cli.Command{
+		Commands: withFlagChecks([]*cli.Command{
 			inspectCommand(),
 			inferCommand(),
 			trainCommand(),
@@ -96,6 +96,6 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			initCommand(),
 			benchCommand(),
 			datagenCommand(),
-		},
+		}),
 	}
 }

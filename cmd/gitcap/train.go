@@ -132,6 +132,9 @@ func runTrain(c *cli.Context) error {
 		if err := applyTOML(c, p); err != nil {
 			return err
 		}
+		if err := checkFlags(c); err != nil { // values from the file
+			return err
+		}
 	}
 	cfg := training.DefaultConfig()
 	cfg.Dataset, cfg.OutputDir, cfg.ModelID = c.String("dataset"), c.String("output_dir"), c.String("model_id")
