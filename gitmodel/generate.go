@@ -123,13 +123,18 @@ func (m *Model) Prefill(pixels []float32, b, maxText int) (Session, error) {
 		return nil, fmt.Errorf("gitmodel: %d pixel values for %d images of %d×%d×%d", len(pixels), b, c, s, s)
 	}
 	// One tape, in one Scope, for the vision tower and the image tokens'
-	// pass through the decoder: the decoder's layers reuse the vision
-	// layers' buffers (the same shapes), and every layer's output goes back
-	// once the next layer is done with it.
-	c := m.NewKVCache(b, maxText)
-	c.tp = nn.Inference(m.Pool)
-	c.tp.Scope(nil, func(tp *nn.Tape, _ *nn.Var) *nn.Var {
+	// pass through the decoder, so that every layer's output goes back once
+	// the next layer is done with it. Between the two, the vision tower's
+	// free buffers go to the garbage collector rather than waiting for the
+	// decoder (which needs fewer of them), and the KV cache is allocated
+	// only then, when that memory can serve it.
+	tp := nn.Inference(m.Pool)
+	var c *KVCache
+	tp.Scope(nil, func(tp *nn.Tape, _ *nn.Var) *nn.Var {
 		img := m.encodeImages(tp, pixels, b, false, nil)
+		tp.DropFree()
+		c = m.NewKVCache(b, maxText)
+		c.tp = tp
 		return m.decode(c, img, m.Config.NumImageTokens(), nil)
 	})
 	c.tp = nil // its arena holds the image pass's buffers, sized for no decoding step

@@ -371,6 +371,17 @@ func (t *Tape) Scope(x *Var, fn func(t *Tape, x *Var) *Var) *Var {
 	return y
 }
 
+// DropFree hands the free buffers of t's arena to the garbage collector:
+// between passes of different needs (a vision tower, then a decoder with
+// fewer activations alive at once), so that what the next pass allocates,
+// or what is allocated in between, can take their memory instead of the
+// arena keeping buffers it will not use.
+func (t *Tape) DropFree() {
+	if a := t.arena; a != nil {
+		clear(a.free)
+	}
+}
+
 // Inference returns a tape that records nothing (no activations kept).
 func Inference(pool *kernels.Pool) *Tape { return &Tape{Pool: pool} }
 
