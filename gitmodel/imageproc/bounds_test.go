@@ -141,3 +141,42 @@ func TestLoadConfigErrorNamesPath(t *testing.T) {
 		t.Fatalf("got %v, want an error starting with %s", err, path)
 	}
 }
+
+// FuzzPrepare checks the windowed resize of Prepare against the full
+// Resize + CenterCrop for random image sizes, targets, crops and filters.
+//
+//	go test -run '^$' -fuzz FuzzPrepare -fuzztime 30s ./gitmodel/imageproc/
+func FuzzPrepare(f *testing.F) {
+	f.Add(uint8(13), uint8(11), uint8(7), uint8(5), uint8(5), uint8(3), uint64(1))
+	f.Add(uint8(1), uint8(200), uint8(9), uint8(9), uint8(9), uint8(1), uint64(2))
+	f.Add(uint8(5), uint8(4), uint8(6), uint8(9), uint8(8), uint8(4), uint64(3))
+	f.Fuzz(func(t *testing.T, w, h, edge, cw, ch, filter uint8, seed uint64) {
+		if w == 0 || h == 0 || edge == 0 || cw == 0 || ch == 0 {
+			return
+		}
+		cfg := DefaultConfig()
+		cfg.Resample = Resample(1 + filter%5)
+		cfg.Size, cfg.CropWidth, cfg.CropHeight = Size{ShortestEdge: int(edge)}, int(cw), int(ch)
+		p, err := NewProcessor(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := randomRGB(rand.New(rand.NewPCG(seed, 1)), int(w), int(h))
+		got, err := p.Prepare(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rw, rh := ResizeOutputSize(in.W, in.H, cfg.Size)
+		if rw <= 0 || rh <= 0 {
+			t.Fatalf("%dx%d -> %dx%d", w, h, rw, rh)
+		}
+		full, err := Resize(in, rw, rh, cfg.Resample)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := CenterCrop(full, int(ch), int(cw))
+		if got.W != want.W || got.H != want.H || !bytes.Equal(got.Pix, want.Pix) {
+			t.Fatalf("%dx%d edge %d crop %dx%d %v: windowed resize differs", w, h, edge, cw, ch, cfg.Resample)
+		}
+	})
+}

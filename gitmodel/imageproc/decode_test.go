@@ -8,6 +8,7 @@ import (
 	"image"
 	"image/color"
 	"image/gif"
+	"image/jpeg"
 	"image/png"
 	"math/rand/v2"
 	"os"
@@ -186,6 +187,25 @@ func FuzzDecode(f *testing.F) {
 	f.Add(pngHeader(3, 2, 8, 6))
 	f.Add([]byte("\xff\xd8\xff\xe0"))
 	f.Add([]byte("GIF89a\x01\x00\x01\x00"))
+	// Whole small files of every format, so the fuzzer mutates pixel data
+	// and chunk structure, not only headers.
+	src := image.NewNRGBA(image.Rect(0, 0, 5, 3))
+	for i := range src.Pix {
+		src.Pix[i] = uint8(i * 37)
+	}
+	for _, enc := range []func(*bytes.Buffer, image.Image) error{
+		func(b *bytes.Buffer, m image.Image) error { return png.Encode(b, m) },
+		func(b *bytes.Buffer, m image.Image) error { return jpeg.Encode(b, m, nil) },
+		func(b *bytes.Buffer, m image.Image) error { return gif.Encode(b, m, nil) },
+		func(b *bytes.Buffer, m image.Image) error { return bmp.Encode(b, m) },
+		func(b *bytes.Buffer, m image.Image) error { return tiff.Encode(b, m, nil) },
+	} {
+		var b bytes.Buffer
+		if err := enc(&b, src); err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b.Bytes())
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		img, err := Decoder{MaxPixels: 1 << 20}.Decode(bytes.NewReader(b), "fuzz")
 		if err == nil && img.check() != nil {

@@ -1,6 +1,8 @@
 package tokenizer
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -29,5 +31,49 @@ func FuzzEncode(f *testing.F) {
 		if len(batch) != 2 || len(batch[0]) != len(mask[0]) || len(batch[1]) != len(batch[0]) {
 			t.Fatalf("EncodeBatch(%q): ragged result %v %v", text, batch, mask)
 		}
+	})
+}
+
+// FuzzLoad feeds Load hostile tokenizer files: a vocab.txt (or, when it is
+// empty, a tokenizer.json) and a tokenizer_config.json. Load must return a
+// tokenizer or an error that names a file, never panic; a tokenizer it
+// returns must encode and decode.
+//
+//	go test -run '^$' -fuzz FuzzLoad -fuzztime 30s ./gitmodel/tokenizer/
+func FuzzLoad(f *testing.F) {
+	vocab, err := os.ReadFile("testdata/tiny/vocab.txt")
+	if err != nil {
+		f.Fatal(err)
+	}
+	cfg, err := os.ReadFile("testdata/tiny/tokenizer_config.json")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(vocab, cfg, []byte(nil))
+	f.Add([]byte(nil), []byte(`{"do_lower_case": false, "model_max_length": -1}`),
+		[]byte(`{"model": {"type": "WordPiece", "vocab": {"[UNK]": 0, "[CLS]": 1, "[SEP]": 2, "[PAD]": 3, "[MASK]": 4, "a": 5}}, "normalizer": {"type": "BertNormalizer"}}`))
+	f.Add([]byte("[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\n##\n\xff\n"), []byte(`{"never_split": ["[CLS]", 3], "unk_token": {"content": "[UNK]"}}`), []byte(nil))
+	f.Fuzz(func(t *testing.T, vocab, cfg, fast []byte) {
+		dir := t.TempDir()
+		if len(vocab) > 0 {
+			os.WriteFile(filepath.Join(dir, VocabFile), vocab, 0o644)
+		} else {
+			os.WriteFile(filepath.Join(dir, FastFile), fast, 0o644)
+		}
+		os.WriteFile(filepath.Join(dir, ConfigFile), cfg, 0o644)
+		tok, err := Load(dir)
+		if err != nil {
+			if !strings.Contains(err.Error(), dir) {
+				t.Fatalf("error does not name the file: %v", err)
+			}
+			return
+		}
+		ids := tok.Encode("a ##b, c\u00e9 [SEP] x", true)
+		for _, id := range ids {
+			if id < 0 || id >= tok.VocabSize() {
+				t.Fatalf("id %d outside the vocabulary of %d", id, tok.VocabSize())
+			}
+		}
+		tok.Decode(ids, true, true)
 	})
 }
