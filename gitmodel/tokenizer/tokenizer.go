@@ -189,7 +189,7 @@ func newTokenizer(tokens []string, opts Options) (*Tokenizer, error) {
 		t.neverSplit[w] = struct{}{}
 		t.userNeverSplit[w] = struct{}{}
 	}
-	t.wp = newWordPiece(tokens, opts.UnkToken, opts.MaxInputCharsPerWord)
+	t.wp = newWordPiece(t.idTok, opts.UnkToken, opts.MaxInputCharsPerWord) // every token ("" for a repeated one's earlier ids)
 	return t, nil
 }
 

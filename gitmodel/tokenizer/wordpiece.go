@@ -7,6 +7,7 @@ package tokenizer
 
 import (
 	"strings"
+	"sync"
 
 	"github.com/nlpodyssey/gotokenizers/models/wordpiecemodel"
 	"github.com/nlpodyssey/gotokenizers/vocabulary"
@@ -28,9 +29,16 @@ import (
 // Real input never contains U+F0000..U+10FFFF at this point: they are
 // private-use characters (category Co), which the basic tokenizer deletes as
 // control characters, just as HF's _clean_text does.
+//
+// The model is built on the first tokenize: its vocabulary keeps two maps
+// over every token (3.4 MB for BERT's 30522), which decoding, all that
+// captioning without a prompt does, never reads.
 type wordPiece struct {
-	model *wordpiecemodel.WordPieceModel
-	unk   string
+	once     sync.Once
+	tokens   []string // the vocabulary, as newWordPiece got it (shared)
+	unk      string
+	maxChars int
+	model    *wordpiecemodel.WordPieceModel
 }
 
 const (
@@ -88,24 +96,28 @@ func needsUnshift(s string) bool {
 	return strings.IndexByte(s, 0xF3) >= 0
 }
 
-// newWordPiece builds the model from the vocabulary tokens in file order.
-// Duplicate tokens are harmless: the model only asks whether a piece exists,
-// and ids are looked up afterwards in the Tokenizer's own map.
+// newWordPiece returns the model over the vocabulary tokens (which it
+// keeps, unchanged, and reads on the first tokenize). Duplicate tokens, and
+// empty ones, are harmless: the model only asks whether a (non-empty) piece
+// exists, and ids are looked up afterwards in the Tokenizer's own map.
 func newWordPiece(tokens []string, unk string, maxChars int) *wordPiece {
+	return &wordPiece{tokens: tokens, unk: unk, maxChars: maxChars}
+}
+
+// build makes the model: every token, re-encoded (see wordPiece).
+func (w *wordPiece) build() {
 	v := vocabulary.NewVocabulary()
-	for _, t := range tokens {
+	for _, t := range w.tokens {
 		v.AddTerm(shift(t)) // newTokenizer has checked that t is valid UTF-8
 	}
-	return &wordPiece{
-		model: wordpiecemodel.New(v, shift(unk), wpPrefix, maxChars),
-		unk:   unk,
-	}
+	w.model = wordpiecemodel.New(v, shift(w.unk), wpPrefix, w.maxChars)
 }
 
 // tokenize splits one word (no whitespace) into WordPiece tokens: HF's
 // WordpieceTokenizer.tokenize for a single word. A word longer than the
 // character limit, or one that cannot be covered, becomes the unknown token.
 func (w *wordPiece) tokenize(word string, out []string) []string {
+	w.once.Do(w.build)
 	pieces, err := w.model.Tokenize(shift(word))
 	if err != nil {
 		// Only ErrUnknownTokenOutOfVocabulary; FromVocab checks that the
