@@ -1,6 +1,7 @@
 package gitmodel
 
 import (
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -59,7 +60,11 @@ type Adapter struct {
 func LoadAdapter(dir string) (*Adapter, error) {
 	ad, ok := nn.FindAdapterDir(dir)
 	if !ok {
-		return nil, fmt.Errorf("%s: no adapter_config.json (not a PEFT adapter folder)", dir)
+		why := "not a PEFT adapter folder"
+		if fileExists(filepath.Join(dir, "config.json")) {
+			why = "a model folder, not a PEFT adapter folder"
+		}
+		return nil, fmt.Errorf("%s: no adapter_config.json, in it or in a single subfolder (%s)", dir, why)
 	}
 	cfg, err := nn.LoadAdapterConfig(ad)
 	if err != nil {
@@ -101,17 +106,29 @@ func (a *Adapter) Apply(m *Model) error {
 		}
 	}
 	if targeted == 0 {
-		return fmt.Errorf("%s: target_modules %v match no Linear of this GIT model", filepath.Join(a.Dir, "adapter_config.json"), a.Config.TargetModules)
+		return fmt.Errorf("%s: target_modules %s match no Linear of this GIT model (names end in query, key, value, dense, q_proj, k_proj, v_proj, out_proj, fc1, fc2)",
+			filepath.Join(a.Dir, "adapter_config.json"), TargetsString(a.Config.TargetModules))
 	}
 	if err := w.Err(); err != nil {
 		m.RemoveLoRA()
-		return err
+		return fmt.Errorf("%s (r, target_modules, rank_pattern) does not match the adapter's weights:\n%w", filepath.Join(a.Dir, "adapter_config.json"), err)
 	}
 	if extra := w.Unused(); len(extra) > 0 {
 		m.RemoveLoRA()
 		return fmt.Errorf("%s: %d tensors belong to no targeted module, e.g. %q", file, len(extra), extra[0])
 	}
 	return nil
+}
+
+// TargetsString writes target_modules as adapter_config.json does: a JSON
+// list of names (["query", "value"]), a quoted regular expression or
+// "all-linear", or null when unset.
+func TargetsString(t nn.TargetModules) string {
+	b, err := json.Marshal(t)
+	if err != nil {
+		return fmt.Sprintf("%q %q", t.Names, t.Regex)
+	}
+	return string(b)
 }
 
 // RemoveLoRA detaches every adapter.

@@ -69,7 +69,17 @@ func LoadCaptionerWith(ctx context.Context, modelPath, baseID string, resolve Re
 		return nil, err
 	}
 	c := &Captioner{BaseDir: dir}
-	if ad, ok := nn.FindAdapterDir(dir); ok && !fileExists(filepath.Join(dir, "config.json")) {
+	ad, isAdapter := nn.FindAdapterDir(dir)
+	if !isAdapter && !fileExists(filepath.Join(dir, "config.json")) {
+		what := "neither config.json (a model folder) nor adapter_config.json (a PEFT adapter folder)"
+		if fileExists(filepath.Join(dir, "adapter_model.safetensors")) {
+			what = "adapter_model.safetensors but no adapter_config.json (a PEFT adapter folder needs both)"
+		} else if fileExists(filepath.Join(dir, "model.safetensors")) || fileExists(filepath.Join(dir, "model.safetensors.index.json")) {
+			what = "model weights but no config.json"
+		}
+		return nil, fmt.Errorf("%s: has %s", dir, what)
+	}
+	if isAdapter && !fileExists(filepath.Join(dir, "config.json")) {
 		if c.Adapter, err = LoadAdapter(ad); err != nil {
 			return nil, err
 		}
@@ -113,8 +123,9 @@ func (c *Captioner) load(pool *kernels.Pool, opt LoadOptions) error {
 		dirs = []string{c.AdapterDir, c.BaseDir}
 	}
 	pcfg := imageproc.DefaultConfig()
-	if p := firstExisting(dirs, "preprocessor_config.json"); p != "" {
-		if pcfg, err = imageproc.LoadConfig(p); err != nil {
+	ppath := firstExisting(dirs, "preprocessor_config.json")
+	if ppath != "" {
+		if pcfg, err = imageproc.LoadConfig(ppath); err != nil {
 			return err
 		}
 	} else {
@@ -122,7 +133,12 @@ func (c *Captioner) load(pool *kernels.Pool, opt LoadOptions) error {
 	}
 	s := c.Model.Config.Vision.ImageSize
 	if pcfg.DoCenterCrop && (pcfg.CropHeight != s || pcfg.CropWidth != s) {
-		return fmt.Errorf("%s: crop_size %dx%d does not match vision_config.image_size %d", firstExisting(dirs, "preprocessor_config.json"), pcfg.CropHeight, pcfg.CropWidth, s)
+		cfgPath := filepath.Join(c.BaseDir, "config.json")
+		if ppath == "" {
+			return fmt.Errorf("%s: no preprocessor_config.json, and CLIP's default crop_size %dx%d does not match vision_config.image_size %d in %s: add a preprocessor_config.json whose crop_size is %d",
+				c.BaseDir, pcfg.CropHeight, pcfg.CropWidth, s, cfgPath, s)
+		}
+		return fmt.Errorf("%s: crop_size %dx%d does not match vision_config.image_size %d in %s", ppath, pcfg.CropHeight, pcfg.CropWidth, s, cfgPath)
 	}
 	if c.Processor, err = imageproc.NewProcessor(pcfg); err != nil {
 		return err

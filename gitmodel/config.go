@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strconv"
+	"strings"
 )
 
 // VisionConfig is GitVisionConfig (transformers v4.36): the CLIP ViT tower.
@@ -114,12 +116,31 @@ func jsonErr(err error) error {
 	return err
 }
 
-// Validate checks that the model can be built: sizes positive and divisible,
-// and only the variants this engine implements.
+// Size limits for Validate. They are far above every released GIT
+// checkpoint (git-large: hidden_size 1024, vocab_size 30522, 24 vision
+// layers, 1025 image tokens) and keep a mistaken or hostile config.json from
+// asking for sizes that overflow or exhaust memory before the checkpoint
+// is even compared with it.
+const (
+	MaxConfigDim    = 1 << 20 // any one size: hidden, vocabulary, positions, image side, channels…
+	MaxConfigLayers = 1 << 10 // num_hidden_layers, in each tower
+	MaxConfigValues = 1 << 32 // values in one weight matrix or one preprocessed image
+)
+
+// Validate checks that the model can be built: sizes positive, bounded
+// (MaxConfigDim, MaxConfigLayers, MaxConfigValues) and divisible, and only
+// the variants this engine implements. Errors name the field.
 func (c *Config) Validate() error {
 	pos := func(field string, v int) error {
-		if v <= 0 {
+		limit := MaxConfigDim
+		if strings.HasSuffix(field, "num_hidden_layers") {
+			limit = MaxConfigLayers
+		}
+		switch {
+		case v <= 0:
 			return fmt.Errorf("%s must be positive, got %d", field, v)
+		case v > limit:
+			return fmt.Errorf("%s %d is too large (at most %d)", field, v, limit)
 		}
 		return nil
 	}
@@ -149,6 +170,27 @@ func (c *Config) Validate() error {
 	if v.ImageSize%v.PatchSize != 0 {
 		return fmt.Errorf("vision_config.image_size %d is not a multiple of vision_config.patch_size %d", v.ImageSize, v.PatchSize)
 	}
+	g := v.ImageSize / v.PatchSize
+	for _, p := range []struct {
+		what    string
+		factors []int
+	}{
+		{"vocab_size × hidden_size (word embeddings, output layer)", []int{c.VocabSize, c.HiddenSize}},
+		{"max_position_embeddings × hidden_size (position embeddings)", []int{c.MaxPositionEmbeddings, c.HiddenSize}},
+		{"intermediate_size × hidden_size (decoder MLP)", []int{c.IntermediateSize, c.HiddenSize}},
+		{"vision_config.intermediate_size × vision_config.hidden_size (vision MLP)", []int{v.IntermediateSize, v.HiddenSize}},
+		{"vision_config.hidden_size × hidden_size (visual projection)", []int{v.HiddenSize, c.HiddenSize}},
+		{"vision_config.hidden_size × num_channels × patch_size² (patch embedding)", []int{v.HiddenSize, v.NumChannels, v.PatchSize, v.PatchSize}},
+		{"vision_config.num_channels × image_size² (one preprocessed image)", []int{v.NumChannels, v.ImageSize, v.ImageSize}},
+		{"(image_size/patch_size)² image tokens × vision_config.hidden_size", []int{g*g + 1, v.HiddenSize}},
+	} {
+		if n, ok := boundedProduct(p.factors, MaxConfigValues); !ok {
+			return fmt.Errorf("%s is %s, more than %d values", p.what, n, MaxConfigValues)
+		}
+	}
+	if n := g*g + 1; n > MaxConfigDim {
+		return fmt.Errorf("vision_config: (image_size %d / patch_size %d)² + 1 = %d image tokens, more than %d", v.ImageSize, v.PatchSize, n, MaxConfigDim)
+	}
 	if c.PositionEmbeddingType != "absolute" {
 		return fmt.Errorf("position_embedding_type %q is not supported (only \"absolute\", as every released GIT checkpoint uses)", c.PositionEmbeddingType)
 	}
@@ -176,4 +218,22 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("layer_norm_eps must not be negative")
 	}
 	return nil
+}
+
+// boundedProduct multiplies factors (each positive) and reports whether the
+// product stays within limit; past it, the text shows the factors instead
+// of a number that may have overflowed.
+func boundedProduct(factors []int, limit int) (string, bool) {
+	n := 1
+	for _, f := range factors {
+		if f > limit/n {
+			parts := make([]string, len(factors))
+			for i, f := range factors {
+				parts[i] = strconv.Itoa(f)
+			}
+			return strings.Join(parts, " × "), false
+		}
+		n *= f
+	}
+	return strconv.Itoa(n), true
 }

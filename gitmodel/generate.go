@@ -59,38 +59,83 @@ type Caption struct {
 	Score float64
 }
 
-func (g *GenerateConfig) validate(promptLen, maxPos int) (maxLen int, err error) {
-	maxLen = g.MaxLength
+// MaxNumBeams bounds num_beams and num_return_sequences. Every beam or
+// returned sequence keeps its own key/value cache and is decoded at every
+// step, so 100000 beams on even the tiny test model took 4.7 GB and five
+// minutes. Hugging Face sets no bound; captioning uses 1 to 10.
+const MaxNumBeams = 64
+
+// SettingError is a generation setting that cannot work. Field is its
+// name in generation_config.json, which is also the command-line flag.
+type SettingError struct {
+	Field string
+	Msg   string
+}
+
+func (e *SettingError) Error() string { return e.Msg }
+
+func settingErr(field, format string, args ...any) error {
+	return &SettingError{Field: field, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Validate checks g against the model's config: prompt ids inside the
+// vocabulary, lengths within max_position_embeddings, every option in
+// range. Callers can run it before decoding any image; Generate runs it
+// too. Errors are *SettingError.
+func (g GenerateConfig) Validate(cfg *Config) error {
+	_, _, err := g.check(cfg)
+	return err
+}
+
+// check is Validate, returning the full prompt ([CLS] + Prompt) and the
+// maximum text length.
+func (g *GenerateConfig) check(cfg *Config) (prompt []int, maxLen int, err error) {
+	prompt = append([]int{cfg.BosTokenID}, g.Prompt...)
+	for _, id := range prompt {
+		if id < 0 || id >= cfg.VocabSize {
+			return nil, 0, settingErr("prompt", "prompt token id %d outside the vocabulary [0, %d)", id, cfg.VocabSize)
+		}
+	}
+	promptLen, maxPos := len(prompt), cfg.MaxPositionEmbeddings
+	maxLen, field := g.MaxLength, "max_length"
 	if g.MaxNewTokens > 0 {
-		maxLen = promptLen + g.MaxNewTokens
+		maxLen, field = promptLen+g.MaxNewTokens, "max_new_tokens"
 	}
 	switch {
+	case g.MaxNewTokens < 0:
+		return nil, 0, settingErr("max_new_tokens", "max_new_tokens must not be negative, got %d", g.MaxNewTokens)
+	case g.MaxNewTokens > maxPos: // before promptLen + MaxNewTokens can overflow
+		return nil, 0, settingErr(field, "max_new_tokens %d exceeds max_position_embeddings %d", g.MaxNewTokens, maxPos)
 	case maxLen <= promptLen:
-		return 0, fmt.Errorf("max_length %d leaves no room after a %d-token prompt", maxLen, promptLen)
+		return nil, 0, settingErr(field, "max_length %d leaves no room after a %d-token prompt", maxLen, promptLen)
 	case maxLen > maxPos:
-		return 0, fmt.Errorf("max_length %d exceeds max_position_embeddings %d", maxLen, maxPos)
+		return nil, 0, settingErr(field, "max_length %d exceeds max_position_embeddings %d", maxLen, maxPos)
 	case g.NumBeams < 1:
-		return 0, fmt.Errorf("num_beams must be ≥ 1, got %d", g.NumBeams)
+		return nil, 0, settingErr("num_beams", "num_beams must be ≥ 1, got %d", g.NumBeams)
+	case g.NumBeams > MaxNumBeams:
+		return nil, 0, settingErr("num_beams", "num_beams %d is more than %d (each beam keeps its own cache)", g.NumBeams, MaxNumBeams)
 	case g.NumReturnSequences < 1:
-		return 0, fmt.Errorf("num_return_sequences must be ≥ 1, got %d", g.NumReturnSequences)
+		return nil, 0, settingErr("num_return_sequences", "num_return_sequences must be ≥ 1, got %d", g.NumReturnSequences)
+	case g.NumReturnSequences > MaxNumBeams:
+		return nil, 0, settingErr("num_return_sequences", "num_return_sequences %d is more than %d (each sequence keeps its own cache)", g.NumReturnSequences, MaxNumBeams)
 	case g.NumBeams > 1 && g.NumReturnSequences > g.NumBeams:
-		return 0, fmt.Errorf("num_return_sequences %d must not exceed num_beams %d", g.NumReturnSequences, g.NumBeams)
+		return nil, 0, settingErr("num_return_sequences", "num_return_sequences %d must not exceed num_beams %d", g.NumReturnSequences, g.NumBeams)
 	case g.NumBeams == 1 && !g.DoSample && g.NumReturnSequences > 1:
-		return 0, fmt.Errorf("greedy search returns one sequence: use --num_beams or --do_sample for num_return_sequences %d", g.NumReturnSequences)
+		return nil, 0, settingErr("num_return_sequences", "greedy search returns one sequence: use --num_beams or --do_sample for num_return_sequences %d", g.NumReturnSequences)
 	case g.NumBeams > 1 && g.DoSample:
-		return 0, fmt.Errorf("beam sampling (num_beams > 1 with do_sample) is not supported")
+		return nil, 0, settingErr("do_sample", "beam sampling (num_beams > 1 with do_sample) is not supported")
 	case g.DoSample && !(g.Temperature > 0):
-		return 0, fmt.Errorf("temperature must be > 0 when sampling, got %g", g.Temperature)
-	case g.TopP <= 0 || g.TopP > 1:
-		return 0, fmt.Errorf("top_p must be in (0, 1], got %g", g.TopP)
+		return nil, 0, settingErr("temperature", "temperature must be > 0 when sampling, got %g", g.Temperature)
+	case !(g.TopP > 0 && g.TopP <= 1):
+		return nil, 0, settingErr("top_p", "top_p must be in (0, 1], got %g", g.TopP)
 	case g.TopK < 0:
-		return 0, fmt.Errorf("top_k must be ≥ 0, got %d", g.TopK)
+		return nil, 0, settingErr("top_k", "top_k must be ≥ 0, got %d", g.TopK)
 	case !(g.RepetitionPenalty > 0):
-		return 0, fmt.Errorf("repetition_penalty must be > 0, got %g", g.RepetitionPenalty)
+		return nil, 0, settingErr("repetition_penalty", "repetition_penalty must be > 0, got %g", g.RepetitionPenalty)
 	case g.NoRepeatNgramSize < 0:
-		return 0, fmt.Errorf("no_repeat_ngram_size must be ≥ 0, got %d", g.NoRepeatNgramSize)
+		return nil, 0, settingErr("no_repeat_ngram_size", "no_repeat_ngram_size must be ≥ 0, got %d", g.NoRepeatNgramSize)
 	}
-	return maxLen, nil
+	return prompt, maxLen, nil
 }
 
 // Engine runs the model's arithmetic for generation; the search (greedy,
@@ -171,14 +216,7 @@ func (m *Model) Generate(pixels []float32, b int, g GenerateConfig) ([][]Caption
 
 // GenerateWith is Generate with the arithmetic done by e.
 func (m *Model) GenerateWith(e Engine, pixels []float32, b int, g GenerateConfig) ([][]Caption, error) {
-	cfg := &m.Config
-	prompt := append([]int{cfg.BosTokenID}, g.Prompt...)
-	for _, id := range prompt {
-		if id < 0 || id >= cfg.VocabSize {
-			return nil, fmt.Errorf("prompt token id %d outside the vocabulary [0, %d)", id, cfg.VocabSize)
-		}
-	}
-	maxLen, err := g.validate(len(prompt), cfg.MaxPositionEmbeddings)
+	prompt, maxLen, err := g.check(&m.Config)
 	if err != nil {
 		return nil, err
 	}

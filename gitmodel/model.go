@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"path/filepath"
+	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/gitcap/gitcap/kernels"
@@ -61,7 +63,7 @@ func LoadWith(dir string, opt LoadOptions) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := fromSource(cfg, set, filepath.Join(dir, "model.safetensors"), opt)
+	m, err := fromSource(cfg, filepath.Join(dir, "config.json"), set, filepath.Join(dir, "model.safetensors"), opt)
 	if err != nil {
 		set.Close()
 		return nil, err
@@ -104,12 +106,33 @@ func (m *Model) embedWords(tp *nn.Tape, ids []int) *nn.Var {
 // names them; file is used in error messages. Every missing or misshapen
 // tensor is reported; unused tensors become Warnings.
 func FromSource(cfg *Config, src nn.Source, file string) (*Model, error) {
-	return fromSource(cfg, src, file, LoadOptions{})
+	return fromSource(cfg, "config", src, file, LoadOptions{})
 }
 
-func fromSource(cfg *Config, src nn.Source, file string, opt LoadOptions) (*Model, error) {
+// fromSource builds the model; cfgName names the config in errors.
+func fromSource(cfg *Config, cfgName string, src nn.Source, file string, opt LoadOptions) (*Model, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	// A config asking for more layers than the checkpoint has is refused
+	// before anything is built: a hostile num_hidden_layers of a million
+	// used to build a million layers of placeholders. A checkpoint with no
+	// such layer at all is not this model's: its missing tensors say more.
+	for _, t := range []struct {
+		field, prefix string
+		want          int
+	}{
+		{"vision_config.num_hidden_layers", "git.image_encoder.vision_model.encoder.layers.", cfg.Vision.NumHiddenLayers},
+		{"num_hidden_layers", "git.encoder.layer.", cfg.NumHiddenLayers},
+	} {
+		if have := layersIn(src, t.prefix); have > 0 && t.want > have {
+			return nil, fmt.Errorf("%s: %s is %d, but %s holds %d such layers (%sN)", cfgName, t.field, t.want, file, have, t.prefix)
+		}
+	}
+	if opt.Writable {
+		if name, format, ok := quantizedWeight(src); ok {
+			return nil, fmt.Errorf("%s: %s is stored quantized (%s); quantized weights are frozen, so this model cannot be trained in full or have an adapter merged into it: use the unquantized model (merge first, then quantize)", file, name, format)
+		}
 	}
 	root := nn.NewWeights(src, file)
 	if opt.Writable {
@@ -117,7 +140,7 @@ func fromSource(cfg *Config, src nn.Source, file string, opt LoadOptions) (*Mode
 	}
 	m := build(cfg, root)
 	if err := root.Err(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s does not match the weights (or they are incomplete):\n%w", cfgName, err)
 	}
 	for _, k := range root.Unused(ignoredKeys...) {
 		m.Warnings = append(m.Warnings, fmt.Sprintf("%s: unexpected tensor %q (not used by GitForCausalLM)", file, k))
@@ -175,12 +198,51 @@ func build(cfg *Config, root *nn.Weights) *Model {
 		PositionEmbeddings: e.Push("position_embeddings").Get("weight", cfg.MaxPositionEmbeddings, d),
 		LayerNorm:          nn.LoadLayerNorm(e.Push("LayerNorm"), d, cfg.LayerNormEps),
 	}
-	for i := 0; i < cfg.NumHiddenLayers; i++ {
+	for i := 0; i < cfg.NumHiddenLayers && root.Err() == nil; i++ {
+		// stop at the first layer that fails: the errors so far say why
 		m.Layers = append(m.Layers, loadDecoderLayer(w.Pushf("encoder.layer.%d", i), cfg))
 	}
 	m.LMHead = nn.LoadLinear(root.Push("output"), d, cfg.VocabSize, true)
 	m.Params = root.Params()
 	return m
+}
+
+// layersIn returns how many layers prefix.N. src holds: the highest N + 1.
+func layersIn(src nn.Source, prefix string) int {
+	n := 0
+	for _, name := range src.Names() {
+		rest, ok := strings.CutPrefix(name, prefix)
+		if !ok {
+			continue
+		}
+		num, _, _ := strings.Cut(rest, ".")
+		if i, err := strconv.Atoi(num); err == nil && i >= 0 && i < MaxConfigLayers && i+1 > n {
+			n = i + 1
+		}
+	}
+	return n
+}
+
+// quantizedWeight returns the first weight that src stores quantized
+// (gitcap quantize), with its format.
+func quantizedWeight(src nn.Source) (name, format string, ok bool) {
+	m, _ := src.(interface{ Metadata() map[string]string })
+	if m == nil {
+		return "", "", false
+	}
+	var names []string
+	meta := m.Metadata()
+	for k := range meta {
+		if n, found := strings.CutPrefix(k, nn.QuantMetaKey("")); found {
+			names = append(names, n)
+		}
+	}
+	if len(names) == 0 {
+		return "", "", false
+	}
+	sort.Strings(names)
+	format, _, _ = strings.Cut(meta[nn.QuantMetaKey(names[0])], " ")
+	return names[0], format, true
 }
 
 // Close releases the memory-mapped checkpoint.

@@ -3,7 +3,9 @@ package gitmodel
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -50,7 +52,8 @@ func (m *Model) SaveWeights(path string) error {
 
 // AtomicFile is a file written under a temporary name in the destination
 // folder and renamed into place by Commit, so readers never see it half
-// written and an interrupted run leaves the previous file untouched.
+// written and an interrupted run leaves the previous file untouched. Its
+// errors name the destination, not the temporary file.
 type AtomicFile struct {
 	*bufio.Writer
 	f    *os.File
@@ -62,9 +65,36 @@ type AtomicFile struct {
 func CreateAtomic(path string) (*AtomicFile, error) {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
-		return nil, err
+		return nil, atomicErr(path, "cannot create a temporary file in its folder", err)
 	}
-	return &AtomicFile{Writer: bufio.NewWriter(f), f: f, path: path}, nil
+	a := &AtomicFile{f: f, path: path}
+	a.Writer = bufio.NewWriter(atomicWriter{a})
+	return a, nil
+}
+
+// atomicWriter writes to the temporary file, naming the destination in errors.
+type atomicWriter struct{ a *AtomicFile }
+
+func (w atomicWriter) Write(p []byte) (int, error) {
+	n, err := w.a.f.Write(p)
+	if err != nil {
+		err = atomicErr(w.a.path, "writing", err)
+	}
+	return n, err
+}
+
+// atomicErr names path (the destination) and keeps the cause, dropping the
+// temporary file's name that an *fs.PathError or *os.LinkError carries.
+func atomicErr(path, doing string, err error) error {
+	var pe *fs.PathError
+	var le *os.LinkError
+	switch {
+	case errors.As(err, &pe):
+		err = pe.Err
+	case errors.As(err, &le):
+		err = le.Err
+	}
+	return fmt.Errorf("%s: %s: %w", path, doing, err)
 }
 
 // Commit flushes, syncs and renames the file into place (mode 0644).
@@ -74,21 +104,25 @@ func (a *AtomicFile) Commit() error {
 	}
 	a.done = true
 	err := a.Flush()
-	if err == nil {
-		err = a.f.Sync()
+	if err != nil {
+		a.f.Close()
+		os.Remove(a.f.Name())
+		return err // named by atomicWriter
 	}
+	doing := "syncing"
+	err = a.f.Sync()
 	if cerr := a.f.Close(); err == nil {
-		err = cerr
+		doing, err = "closing", cerr
 	}
 	if err == nil {
-		err = os.Chmod(a.f.Name(), 0o644)
+		doing, err = "setting the file mode", os.Chmod(a.f.Name(), 0o644)
 	}
 	if err == nil {
-		err = os.Rename(a.f.Name(), a.path)
+		doing, err = "renaming into place", os.Rename(a.f.Name(), a.path)
 	}
 	if err != nil {
 		os.Remove(a.f.Name())
-		return fmt.Errorf("%s: %w", a.path, err)
+		return atomicErr(a.path, doing, err)
 	}
 	return nil
 }

@@ -32,7 +32,9 @@ type loadState struct {
 	src    Source
 	file   string // for messages
 	used   map[string]bool
-	errs   []error
+	errs   []error  // problems to show: the first errShow from fail, and any appended directly
+	kept   int      // entries of errs that fail appended
+	nerrs  int      // every problem fail saw, counted
 	init   InitFunc // instead of src: create fresh tensors
 	params []NamedTensor
 	copy   bool              // copy out of the (read-only, memory-mapped) source
@@ -102,9 +104,11 @@ func (w *Weights) join(name string) string {
 }
 
 // Get returns the tensor "<prefix>.name" as F32 with the given shape. On a
-// missing tensor or a shape mismatch it records an error and returns a
-// zero tensor of the wanted shape, so loading can continue and report all
-// problems at once.
+// missing tensor or a shape mismatch it records an error and returns an
+// empty placeholder of the same rank (every dimension 0), so loading can
+// continue and report all problems at once without allocating what a
+// mistaken or hostile config asks for (a hidden_size of 2^40 must not
+// become a 2^40-element buffer of zeros).
 func (w *Weights) Get(name string, shape ...int) *tensor.Tensor {
 	return w.GetInit(name, InitNormal, shape...)
 }
@@ -125,17 +129,17 @@ func (w *Weights) get(full string, kind Init, shape []int) *tensor.Tensor {
 	st.used[full] = true
 	info, ok := st.src.Info(full)
 	if !ok {
-		st.errs = append(st.errs, fmt.Errorf("%s: missing tensor %q (shape %v)", st.file, full, shape))
-		return tensor.Zeros(shape...)
+		st.fail(fmt.Errorf("%s: missing tensor %q (shape %v)", st.file, full, shape))
+		return placeholder(shape)
 	}
 	if !sameShape64(info.Shape, shape) {
-		st.errs = append(st.errs, fmt.Errorf("%s: tensor %q has shape %v, want %v", st.file, full, info.Shape, shape))
-		return tensor.Zeros(shape...)
+		st.fail(fmt.Errorf("%s: tensor %q has shape %v, want %v", st.file, full, info.Shape, shape))
+		return placeholder(shape)
 	}
 	data, err := st.src.Float32s(full)
 	if err != nil {
-		st.errs = append(st.errs, err)
-		return tensor.Zeros(shape...)
+		st.fail(err)
+		return placeholder(shape)
 	}
 	if st.copy {
 		data = append([]float32(nil), data...)
@@ -143,12 +147,38 @@ func (w *Weights) get(full string, kind Init, shape []int) *tensor.Tensor {
 	return tensor.FromFloat32(data, shape...)
 }
 
-// Err reports every problem seen so far (nil if none).
+// placeholder stands in for a tensor that could not be read: the wanted
+// rank with every dimension 0, so that views such as Reshape(d, -1) still
+// work while the loader goes on collecting errors. It holds no data; a
+// model with any placeholder is never used, because Err is not nil.
+func placeholder(shape []int) *tensor.Tensor {
+	return tensor.Zeros(make([]int, len(shape))...)
+}
+
+// errShow is how many problems Err lists; only that many are kept, the
+// rest are counted (a config asking for a million layers that the
+// checkpoint lacks must not pile up millions of messages).
+const errShow = 8
+
+func (st *loadState) fail(err error) {
+	if len(st.errs) < errShow {
+		st.errs = append(st.errs, err)
+		st.kept++
+	}
+	st.nerrs++
+}
+
+// Err reports the problems seen so far (nil if none): the first few, then
+// how many more there were.
 func (w *Weights) Err() error {
-	const show = 8
-	errs := w.st.errs
-	if len(errs) > show {
-		errs = append(errs[:show:show], fmt.Errorf("… and %d more", len(w.st.errs)-show))
+	st := w.st
+	total := st.nerrs + len(st.errs) - st.kept
+	if total == 0 {
+		return nil
+	}
+	errs := st.errs[:min(len(st.errs), errShow):min(len(st.errs), errShow)]
+	if total > len(errs) {
+		errs = append(errs, fmt.Errorf("… and %d more", total-len(errs)))
 	}
 	return errors.Join(errs...)
 }

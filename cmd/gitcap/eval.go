@@ -7,7 +7,6 @@ import (
 
 	"github.com/gitcap/gitcap/gitmodel"
 	"github.com/gitcap/gitcap/gitmodel/training"
-	"github.com/gitcap/gitcap/tensor"
 	"github.com/urfave/cli/v2"
 )
 
@@ -112,12 +111,9 @@ func mergeCommand() *cli.Command {
 			if err := checkOutputDir(out, cp.BaseDir, cp.AdapterDir); err != nil {
 				return err
 			}
-			for _, nl := range cp.Model.Linears() {
-				if w := nl.Linear.Weight; nl.Linear.LoRA != nil && (w == nil || w.DType() != tensor.F32) {
-					return fmt.Errorf("merge: %s's weight in %s is stored quantized (gitcap quantize); merge the adapter into the unquantized base, then quantize", nl.Name, cp.BaseDir)
-				}
+			if err := cp.Model.Merge(); err != nil {
+				return fmt.Errorf("%s: %w", cp.BaseDir, err)
 			}
-			cp.Model.Merge()
 			if err := writeModelFolder(cp, out); err != nil {
 				return err
 			}

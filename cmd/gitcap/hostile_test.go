@@ -200,7 +200,7 @@ func TestMergeOntoQuantizedBase(t *testing.T) {
 	copyFile(t, filepath.Join(tinyCLI, "init_adapter", "adapter_config.json"), filepath.Join(adapter, "adapter_config.json"))
 	out := filepath.Join(tmp, "merged")
 	_, errs, code := gitcap(t, "merge", "--model_path", adapter, "--model_id", q8, "--output_dir", out)
-	wantFailure(t, "merge onto Q8", errs, code, "quantized", "query")
+	wantFailure(t, "merge onto Q8", errs, code, "quantized", "git.encoder.layer.", "unquantized")
 	if _, err := os.Stat(out); err == nil {
 		t.Error("merge onto Q8: output folder created")
 	}
@@ -222,7 +222,16 @@ func TestInitWritesWholeFolderOrNothing(t *testing.T) {
 	huge := filepath.Join(t.TempDir(), "config.json")
 	os.WriteFile(huge, []byte(strings.Replace(string(cfg), `"intermediate_size": 64,`, `"intermediate_size": 1099511627776,`, 1)), 0o644)
 	_, errs, code = gitcap(t, "init", "--config", huge, "--output_dir", out)
-	wantFailure(t, "huge config", errs, code, huge, "parameters")
+	wantFailure(t, "huge config", errs, code, huge, "intermediate_size")
+	// every size within bounds, but 2 × 2^32 parameters in all
+	big := strings.Replace(string(cfg), `"vocab_size": 120`, `"vocab_size": 1048576`, 1)
+	big = strings.Replace(big, `"hidden_size": 32,`, `"hidden_size": 4096,`, 1) // the text decoder's (first) one
+	if big == string(cfg) {
+		t.Fatal("config edit did not apply")
+	}
+	os.WriteFile(huge, []byte(big), 0o644)
+	_, errs, code = gitcap(t, "init", "--config", huge, "--output_dir", out)
+	wantFailure(t, "big config", errs, code, huge, "parameters")
 	// and a good one still lands in place, into an existing empty folder too
 	os.Mkdir(out, 0o755)
 	if _, errs, code := gitcap(t, "init", "--config", filepath.Join(tinyCLI, "model"), "--output_dir", out); code != 0 {

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -89,10 +90,10 @@ func generationFlags() []cli.Flag {
 		intFlag("max_length", 0, "maximum text length in tokens including [CLS] (default: generation_config.json, else 20)"),
 		intFlag("max_new_tokens", 0, "maximum generated tokens (overrides --max_length)"),
 		intFlag("min_length", 0, "minimum text length before [SEP] may end it"),
-		intFlag("num_beams", 1, "beam search width (1: greedy or sampling)"),
+		intFlag("num_beams", 1, fmt.Sprintf("beam search width (1: greedy or sampling; at most %d)", gitmodel.MaxNumBeams)),
 		floatFlag("length_penalty", 1, "beam score = sum log-prob / length^length_penalty"),
 		boolFlag("early_stopping", false, "stop beam search once num_beams captions are finished"),
-		intFlag("num_return_sequences", 1, "captions per image"),
+		intFlag("num_return_sequences", 1, fmt.Sprintf("captions per image (at most --num_beams with beam search, and at most %d)", gitmodel.MaxNumBeams)),
 		boolFlag("do_sample", false, "sample instead of greedy/beam search"),
 		floatFlag("temperature", 1, "sampling temperature"),
 		intFlag("top_k", 50, "sample from the k most likely tokens (0: off)"),
@@ -195,6 +196,19 @@ func generateConfig(c *cli.Context, cp *gitmodel.Captioner) (gitmodel.GenerateCo
 	g.Seed = c.Uint64("seed")
 	if p := c.String("prompt"); p != "" {
 		g.Prompt = cp.Tokenizer.Encode(p, false)
+	}
+	// Checked here, before any image is decoded: a setting that cannot
+	// work fails the run at once, naming the flag when it came from one.
+	if err := g.Validate(&cp.Model.Config); err != nil {
+		var se *gitmodel.SettingError
+		if errors.As(err, &se) && c.IsSet(se.Field) {
+			return g, fmt.Errorf("--%s: %w", se.Field, err)
+		}
+		dirs := cp.BaseDir
+		if cp.AdapterDir != "" {
+			dirs = cp.AdapterDir + " or " + cp.BaseDir
+		}
+		return g, fmt.Errorf("generation settings (flags, or generation_config.json in %s): %w", dirs, err)
 	}
 	return g, nil
 }

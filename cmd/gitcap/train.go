@@ -66,7 +66,7 @@ func trainCommand() *cli.Command {
 			boolFlag("shuffle", true, "shuffle the examples every epoch (--shuffle=false keeps file order)"),
 			&cli.Uint64Flag{Name: "seed", Value: 0, Usage: "seed for shuffling, augmentation, dropout and LoRA init"},
 			stringFlag("target_modules", strings.Join(training.DefaultTargets, ","), "modules to adapt: names (query,value,…), all-linear, or a regex"),
-			intFlag("rank", 4, "LoRA rank r"),
+			intFlag("rank", 4, fmt.Sprintf("LoRA rank r (at most %d)", training.MaxRank)),
 			floatFlag("alpha", 4, "LoRA alpha (scaling alpha/r)"),
 			floatFlag("dropout", 0.25, "LoRA dropout"),
 			boolFlag("rslora", false, "scale by alpha/sqrt(r)"),

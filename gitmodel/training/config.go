@@ -50,6 +50,11 @@ type Config struct {
 	Resume                                bool
 }
 
+// MaxRank bounds --rank: the adapters' matrices are rank × width, and a
+// rank above the width of the widest GIT layer (4096 in git-large's MLP)
+// cannot add anything.
+const MaxRank = 4096
+
 // DefaultTargets is the Python trainer's default: attention in both towers.
 var DefaultTargets = []string{"k_proj", "v_proj", "q_proj", "out_proj", "query", "key", "value"}
 
@@ -82,6 +87,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("--weight_decay, --max_grad_norm and --warmup_steps must not be negative")
 	case !c.FullFinetune && c.InitAdapter == "" && c.Rank < 1:
 		return fmt.Errorf("--rank must be at least 1, got %d", c.Rank)
+	case c.Rank > MaxRank:
+		return fmt.Errorf("--rank %d is more than %d (a rank above a layer's width adds nothing)", c.Rank, MaxRank)
 	case c.Dropout < 0 || c.Dropout >= 1 || c.CaptionDropout < 0 || c.CaptionDropout >= 1:
 		return fmt.Errorf("--dropout and --caption_dropout must be in [0, 1)")
 	case c.BlockSize < 3:
@@ -90,6 +97,21 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("--lora_bits must be 4, 8 or 16, got %d", c.LoraBits)
 	case c.LoraBits != 16 && c.FullFinetune:
 		return fmt.Errorf("--lora_bits %d quantizes the frozen base: it does not go with --full_finetune", c.LoraBits)
+	case !(c.Alpha > 0):
+		return fmt.Errorf("--alpha must be positive (the adapters are scaled by alpha/r), got %g", c.Alpha)
+	case c.FrozenParts < 0:
+		return fmt.Errorf("--frozen_parts must not be negative, got %d", c.FrozenParts)
+	}
+	for _, n := range []struct {
+		flag string
+		v    int
+	}{
+		{"--save_every_n_epochs", c.SaveEveryNEpochs}, {"--save_every_n_steps", c.SaveEveryNSteps},
+		{"--sample_every_n_epochs", c.SampleEveryNEpochs}, {"--sample_every_n_steps", c.SampleEveryNSteps},
+	} {
+		if n.v < 0 {
+			return fmt.Errorf("%s must not be negative (0: never), got %d", n.flag, n.v)
+		}
 	}
 	for _, l := range c.LogWith {
 		switch l {
