@@ -352,7 +352,8 @@ const (
 	QuickGELU                   // z·σ(1.702z)
 )
 
-// Act applies the activation. Backward: kernels.GeluBackward / QuickGeluBackward.
+// Act applies the activation. Backward: kernels.GeluBackward / QuickGeluBackward,
+// into the memory of the output's gradient when it is x's first.
 func (t *Tape) Act(act Activation, x *Var) *Var {
 	y := t.out(x.Rows, x.Cols, x.g != nil)
 	t.act(act, y.Data, x.Data)
@@ -365,16 +366,39 @@ func (t *Tape) Act(act Activation, x *Var) *Var {
 		if gy.v == nil {
 			return
 		}
-		dx, xs := gx.buf(), xv()
-		t.Pool.Parallel(len(xs), func(lo, hi int) {
-			if act == GELU {
-				kernels.GeluBackward(dx[lo:hi], xs[lo:hi], gy.v[lo:hi])
-			} else {
-				kernels.QuickGeluBackward(dx[lo:hi], xs[lo:hi], gy.v[lo:hi])
-			}
-		})
+		xs := xv()
+		if gx.v == nil {
+			// The first gradient into x (an MLP's hidden layer, N×I values)
+			// is written over dy, which dies with this step, instead of
+			// into fresh memory: chunk by chunk, dy is copied aside and
+			// its place zeroed, then accumulated into as a fresh buffer
+			// would be (the same values, bit for bit).
+			dx := gy.v
+			t.Pool.Parallel(len(xs), func(lo, hi int) {
+				var dy [1024]float32
+				for c := lo; c < hi; c += len(dy) {
+					e := min(c+len(dy), hi)
+					copy(dy[:e-c], dx[c:e])
+					clear(dx[c:e])
+					actBackward(act, dx[c:e], xs[c:e], dy[:e-c])
+				}
+			})
+			gx.v, gy.v = dx, nil
+			return
+		}
+		dx := gx.v
+		t.Pool.Parallel(len(xs), func(lo, hi int) { actBackward(act, dx[lo:hi], xs[lo:hi], gy.v[lo:hi]) })
 	})
 	return y
+}
+
+// actBackward adds dy·act'(x) to dx.
+func actBackward(act Activation, dx, x, dy []float32) {
+	if act == GELU {
+		kernels.GeluBackward(dx, x, dy)
+	} else {
+		kernels.QuickGeluBackward(dx, x, dy)
+	}
 }
 
 // ActFree is Act followed by Free(x): the caller does not read x again. On
@@ -531,12 +555,16 @@ func (t *Tape) Rows(x *Var, idx []int) *Var {
 // CrossEntropy is the mean of -log softmax(logits)[label] over the rows
 // whose label is not -100, computed in float64; a 1×1 Var. Backward:
 // dlogits = (softmax - onehot)·dloss/count.
+//
+// Kept for backward: the logits and each row's log-sum-exp; backward
+// writes the gradient over the logits when nothing else reads them (the
+// LM head's output, Rows×V values, is then the only such buffer).
 func (t *Tape) CrossEntropy(logits *Var, labels []int) (*Var, int) {
 	v := logits.Cols
 	loss := t.out(1, 1, logits.g != nil)
-	var probs []float32
+	var lses []float64 // per row; 0 for rows without a target
 	if loss.g != nil {
-		probs = t.arena.get(len(logits.Data))
+		lses = make([]float64, len(labels))
 	}
 	count := 0
 	var sum float64
@@ -550,10 +578,8 @@ func (t *Tape) CrossEntropy(logits *Var, labels []int) (*Var, int) {
 		row := logits.Data[r*v : (r+1)*v]
 		lse := LogSumExp(row)
 		sum += lse - float64(row[y])
-		if probs != nil {
-			for j, z := range row {
-				probs[r*v+j] = float32(math.Exp(float64(z) - lse))
-			}
+		if lses != nil {
+			lses[r] = lse
 		}
 		count++
 	}
@@ -563,39 +589,57 @@ func (t *Tape) CrossEntropy(logits *Var, labels []int) (*Var, int) {
 		loss.Data[0] = float32(math.NaN())
 	}
 	gl, gloss := logits.g, loss.g
+	var xs func() []float32
+	if gloss != nil && count > 0 {
+		t.hold(logits)
+		xs = func() []float32 { return logits.Data }
+	}
 	t.push(gloss, gloss != nil && count > 0, func() {
 		if gloss.v == nil {
 			return
 		}
 		scale := gloss.v[0] / float32(count)
-		if gl.v == nil {
-			// The first gradient into the logits: write it over probs, in
-			// place (0 + p·s is p·s), rather than into fresh memory.
+		z := xs()
+		// softmax row r into p (p may be z)
+		probs := func(p, z []float32, r int) {
+			lse := lses[r]
+			for j, x := range z {
+				p[j] = float32(math.Exp(float64(x) - lse))
+			}
+		}
+		if gl.v == nil && logits.holds == 1 && logits.bufs == t.arena {
+			// The first gradient into the logits, which only this op
+			// reads: written over them, in place (0 + p·s is p·s), rather
+			// than into fresh memory; run does not recycle them again.
+			logits.Data = nil
 			for r, y := range labels {
-				row := probs[r*v : (r+1)*v]
+				row := z[r*v : (r+1)*v]
 				if y == -100 {
 					clear(row)
 					continue
 				}
+				probs(row, row, r)
 				for j := range row {
 					row[j] *= scale
 				}
 				row[y] -= scale
 			}
-			gl.v = probs
+			gl.v = z
 			return
 		}
-		dl := gl.v
+		dl := gl.buf()
+		p := t.arena.get(v)
+		defer t.arena.put(p)
 		for r, y := range labels {
 			if y == -100 {
 				continue
 			}
+			probs(p, z[r*v:(r+1)*v], r)
 			for j := 0; j < v; j++ {
-				dl[r*v+j] += probs[r*v+j] * scale
+				dl[r*v+j] += p[j] * scale
 			}
 			dl[r*v+y] -= scale
 		}
-		t.arena.put(probs)
 	})
 	return loss, count
 }
