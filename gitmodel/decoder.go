@@ -61,7 +61,9 @@ type kvSource func(k, v *nn.Var) (keys, values *nn.Var, tk, stride int)
 func (l *DecoderLayer) forward(tp *nn.Tape, x *nn.Var, b, tn int, mask []float32, kv kvSource) *nn.Var {
 	// Intermediates go back to the tape as soon as the forward is done with
 	// them (tp.Free; on a recording tape those a backward reads stay).
-	q, k, v := tp.Linear(l.Query, x), tp.Linear(l.Key, x), tp.Linear(l.Value, x)
+	// v is rebuilt (one more product from x) for the attention's backward
+	// instead of kept: N×D values per layer for a tenth of its work.
+	q, k, v := tp.Linear(l.Query, x), tp.Linear(l.Key, x), tp.LinearRecompute(l.Value, x)
 	keys, values, tk, stride := k, v, tn, tn
 	if kv != nil {
 		keys, values, tk, stride = kv(k, v)
