@@ -57,7 +57,9 @@ func (t *Trainer) Accumulate(b Batch, scale float64) (float64, int, error) {
 		// collecting the forward's garbage here, and the backward's after
 		// it, keeps the collector's headroom (GOGC) from piling up on top of
 		// that peak. Each collection takes a few milliseconds: the heap is
-		// float32 buffers without pointers.
+		// float32 buffers without pointers. The free buffers backward will
+		// not need go with that garbage.
+		tp.TrimFree()
 		runtime.GC()
 		tp.BackwardScaled(loss, float32(scale))
 		runtime.GC()

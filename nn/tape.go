@@ -310,6 +310,13 @@ func (a *arena) trim() {
 	}
 }
 
+// TrimFree drops the free buffers that longer free ones can stand in for
+// (see trim) now, rather than when Backward starts: a caller that collects
+// garbage between the forward and Backward (Trainer) then has their memory
+// back for what backward allocates, instead of holding it as garbage
+// through the backward's peak.
+func (t *Tape) TrimFree() { t.arena.trim() }
+
 // release takes b, if an open Scope handed it out, back early, for reuse;
 // it reports whether it did. (Not only the innermost Scope's: a layer run
 // in its own Scope frees its input, the enclosing Scope's.)
