@@ -34,16 +34,9 @@ func (m *Model) AddLoRA(cfg *nn.AdapterConfig, rng *rand.Rand) ([]string, error)
 		names = append(names, nl.Name)
 	}
 	if len(names) == 0 {
-		return nil, fmt.Errorf("target_modules %v match no Linear of this GIT model (names end in query, key, value, dense, q_proj, k_proj, v_proj, out_proj, fc1, fc2)", describeTargets(cfg.TargetModules))
+		return nil, fmt.Errorf("target_modules %s match no Linear of this GIT model (names end in query, key, value, dense, q_proj, k_proj, v_proj, out_proj, fc1, fc2)", TargetsString(cfg.TargetModules))
 	}
 	return names, nil
-}
-
-func describeTargets(t nn.TargetModules) any {
-	if t.Regex != "" {
-		return t.Regex
-	}
-	return t.Names
 }
 
 // LoRAParams lists the attached adapters' matrices with their PEFT names

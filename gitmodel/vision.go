@@ -57,7 +57,7 @@ func loadVision(w *Weights, c VisionConfig) *VisionModel {
 		PreLayrnorm:   nn.LoadLayerNorm(w.Push("pre_layrnorm"), d, c.LayerNormEps),
 		PostLayernorm: nn.LoadLayerNorm(w.Push("post_layernorm"), d, c.LayerNormEps),
 	}
-	for i := 0; i < c.NumHiddenLayers; i++ {
+	for i := 0; i < c.NumHiddenLayers && w.Err() == nil; i++ { // stop at the first failing layer
 		l := w.Pushf("encoder.layers.%d", i)
 		a, mlp := l.Push("self_attn"), l.Push("mlp")
 		v.Layers = append(v.Layers, &VisionLayer{

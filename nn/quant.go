@@ -100,7 +100,7 @@ func (w *Weights) getQuantized(out, in int) (q *kernels.QMatrix, ok bool) {
 	}
 	src, _ := st.src.(rawSource)
 	fail := func(format string, args ...any) (*kernels.QMatrix, bool) {
-		st.errs = append(st.errs, fmt.Errorf("%s: quantized %q: "+format, append([]any{st.file, name}, args...)...))
+		st.fail(fmt.Errorf("%s: quantized %q: "+format, append([]any{st.file, name}, args...)...))
 		return nil, true
 	}
 	var fs string
@@ -120,11 +120,11 @@ func (w *Weights) getQuantized(out, in int) (q *kernels.QMatrix, ok bool) {
 	bytesOf := func(suffix string, want int) []byte {
 		b, err := src.Bytes(name + suffix)
 		if err != nil {
-			st.errs = append(st.errs, err)
+			st.fail(err)
 			return nil
 		}
 		if len(b) != want {
-			st.errs = append(st.errs, fmt.Errorf("%s: %s%s has %d bytes, want %d", st.file, name, suffix, len(b), want))
+			st.fail(fmt.Errorf("%s: %s%s has %d bytes, want %d", st.file, name, suffix, len(b), want))
 			return nil
 		}
 		st.used[name+suffix] = true

@@ -32,9 +32,8 @@ type loadState struct {
 	src    Source
 	file   string // for messages
 	used   map[string]bool
-	errs   []error  // problems to show: the first errShow from fail, and any appended directly
-	kept   int      // entries of errs that fail appended
-	nerrs  int      // every problem fail saw, counted
+	errs   []error  // the first errShow problems (see fail)
+	nerrs  int      // every problem, counted
 	init   InitFunc // instead of src: create fresh tensors
 	params []NamedTensor
 	copy   bool              // copy out of the (read-only, memory-mapped) source
@@ -163,7 +162,6 @@ const errShow = 8
 func (st *loadState) fail(err error) {
 	if len(st.errs) < errShow {
 		st.errs = append(st.errs, err)
-		st.kept++
 	}
 	st.nerrs++
 }
@@ -172,13 +170,12 @@ func (st *loadState) fail(err error) {
 // how many more there were.
 func (w *Weights) Err() error {
 	st := w.st
-	total := st.nerrs + len(st.errs) - st.kept
-	if total == 0 {
+	if st.nerrs == 0 {
 		return nil
 	}
-	errs := st.errs[:min(len(st.errs), errShow):min(len(st.errs), errShow)]
-	if total > len(errs) {
-		errs = append(errs, fmt.Errorf("… and %d more", total-len(errs)))
+	errs := st.errs[:len(st.errs):len(st.errs)]
+	if st.nerrs > len(errs) {
+		errs = append(errs, fmt.Errorf("… and %d more", st.nerrs-len(errs)))
 	}
 	return errors.Join(errs...)
 }

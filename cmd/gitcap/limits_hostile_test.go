@@ -151,4 +151,8 @@ func TestTrainHostileFlags(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(out, "model.safetensors")); err == nil {
 		t.Error("--full_finetune on Q8 wrote a model")
 	}
+	// a run whose model fails to load leaves no logs folder behind
+	if _, err := os.Stat(filepath.Join(out, "logs")); err == nil {
+		t.Error("a run that failed to load its model left", filepath.Join(out, "logs"))
+	}
 }

@@ -128,8 +128,8 @@ func (r *run) close() {
 
 func (r *run) setup(ctx context.Context) error {
 	cfg := &r.cfg
-	if err := os.MkdirAll(filepath.Join(cfg.OutputDir, "logs"), 0o755); err != nil {
-		return err
+	if st, err := os.Stat(cfg.OutputDir); err == nil && !st.IsDir() {
+		return fmt.Errorf("--output_dir %s exists and is not a folder", cfg.OutputDir)
 	}
 	ckpt, err := latestCheckpoint(cfg.OutputDir)
 	if err != nil {
@@ -270,7 +270,12 @@ func (r *run) setupData() error {
 	return nil
 }
 
+// openLogs creates OUTPUT_DIR/logs, once the model and data have loaded
+// (a run that fails before that leaves nothing behind), and opens the logs.
 func (r *run) openLogs() error {
+	if err := os.MkdirAll(filepath.Join(r.cfg.OutputDir, "logs"), 0o755); err != nil {
+		return err
+	}
 	path := filepath.Join(r.cfg.OutputDir, "logs", "train.jsonl")
 	if r.cfg.Resume {
 		r.prevLog, _ = os.ReadFile(path)
