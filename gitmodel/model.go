@@ -341,6 +341,7 @@ func (m *Model) decoderForward(tp *nn.Tape, in Batch, ckpt bool, o *Output) *nn.
 		o.TextEmbedding = append([]float32(nil), text.Data...)
 	}
 	x := tp.ConcatSeq(img, text, b)
+	tp.Free(img, text) // their values live on in x
 	mask := buildMask(b, n+t, 0, n+t, n, func(bi, j int) bool {
 		return j < n || in.Mask == nil || in.Mask[bi*t+j-n] != 0
 	})
@@ -371,7 +372,9 @@ func (m *Model) LossOnTape(tp *nn.Tape, in Batch, ckpt bool) (*nn.Var, int, erro
 			}
 		}
 	}
-	logits := tp.Linear(m.LMHead, tp.Rows(hidden, rows))
+	sel := tp.Rows(hidden, rows)
+	tp.Free(hidden) // only its selected rows go on
+	logits := tp.Linear(m.LMHead, sel)
 	loss, count := tp.CrossEntropy(logits, labels)
 	return loss, count, nil
 }
