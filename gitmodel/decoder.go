@@ -167,8 +167,10 @@ func (c *KVCache) Reorder(src []int) {
 // attending to the cache and to each other, and appends their keys and
 // values; x (B·tn, D) → the last layer's output. valid (B·tn) marks real
 // tokens; nil means all real. The first call on an empty cache must pass
-// exactly the image tokens.
-func (m *Model) decode(c *KVCache, x *nn.Var, tn int, valid []bool) *nn.Var {
+// exactly the image tokens. With cacheOnly, the output is not wanted (the
+// image tokens' pass: no logits are read at image positions): the last
+// layer computes only its keys and values, and decode returns nil.
+func (m *Model) decode(c *KVCache, x *nn.Var, tn int, valid []bool, cacheOnly bool) *nn.Var {
 	d, b, start := c.d, c.b, c.length
 	if start+tn > c.capacity {
 		panic("gitmodel: KV cache full")
@@ -186,15 +188,25 @@ func (m *Model) decode(c *KVCache, x *nn.Var, tn int, valid []bool) *nn.Var {
 	tp := c.tp
 	for li, l := range m.Layers {
 		kc, vc := c.k[li], c.v[li]
+		// kv appends the new keys and values (B·tn, D) to the cache and
+		// returns the whole cache as the attention's keys and values.
+		kv := func(k, v *nn.Var) (*nn.Var, *nn.Var, int, int) {
+			for bi := 0; bi < b; bi++ {
+				dst := (bi*c.capacity + start) * d
+				copy(kc[dst:dst+tn*d], k.Data[bi*tn*d:(bi+1)*tn*d])
+				copy(vc[dst:dst+tn*d], v.Data[bi*tn*d:(bi+1)*tn*d])
+			}
+			return nn.Const(kc, b*c.capacity, d), nn.Const(vc, b*c.capacity, d), total, c.capacity
+		}
+		if cacheOnly && li == len(m.Layers)-1 {
+			k, v := tp.Linear(l.Key, x), tp.Linear(l.Value, x)
+			kv(k, v)
+			tp.Free(k, v, x)
+			x = nil
+			break
+		}
 		x = tp.Scope(x, func(tp *nn.Tape, x *nn.Var) *nn.Var {
-			return l.forward(tp, x, b, tn, mask, func(k, v *nn.Var) (*nn.Var, *nn.Var, int, int) {
-				for bi := 0; bi < b; bi++ {
-					dst := (bi*c.capacity + start) * d
-					copy(kc[dst:dst+tn*d], k.Data[bi*tn*d:(bi+1)*tn*d])
-					copy(vc[dst:dst+tn*d], v.Data[bi*tn*d:(bi+1)*tn*d])
-				}
-				return nn.Const(kc, b*c.capacity, d), nn.Const(vc, b*c.capacity, d), total, c.capacity
-			})
+			return l.forward(tp, x, b, tn, mask, kv)
 		})
 	}
 	c.length = total

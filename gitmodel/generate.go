@@ -180,7 +180,8 @@ func (m *Model) Prefill(pixels []float32, b, maxText int) (Session, error) {
 		tp.DropFree()
 		c = m.NewKVCache(b, maxText)
 		c.tp = tp
-		return m.decode(c, img, m.Config.NumImageTokens(), nil)
+		m.decode(c, img, m.Config.NumImageTokens(), nil, true)
+		return &nn.Var{} // nothing to keep: the cache holds the result
 	})
 	c.tp = nil // its arena holds the image pass's buffers, sized for no decoding step
 	return &cpuSession{m: m, c: c}, nil
@@ -199,7 +200,7 @@ func (s *cpuSession) Step(ids []int, tn int) ([]float32, error) {
 	m, r := s.m, s.c.b
 	tp := nn.Inference(m.Pool)
 	x := m.embedText(tp, ids, r, tn, s.c.Len()-s.c.nImg)
-	x = m.decode(s.c, x, tn, nil)
+	x = m.decode(s.c, x, tn, nil, false)
 	last := make([]int, r) // each row's last position
 	for i := range last {
 		last[i] = i*tn + tn - 1
