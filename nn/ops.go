@@ -558,7 +558,8 @@ func (t *Tape) Rows(x *Var, idx []int) *Var {
 //
 // Kept for backward: the logits and each row's log-sum-exp; backward
 // writes the gradient over the logits when nothing else reads them (the
-// LM head's output, Rows×V values, is then the only such buffer).
+// LM head's output, Rows×V values, is then the only such buffer): after
+// Backward, logits.Data is then nil and its memory holds dlogits.
 func (t *Tape) CrossEntropy(logits *Var, labels []int) (*Var, int) {
 	v := logits.Cols
 	loss := t.out(1, 1, logits.g != nil)
@@ -592,7 +593,8 @@ func (t *Tape) CrossEntropy(logits *Var, labels []int) (*Var, int) {
 	var xs func() []float32
 	if gloss != nil && count > 0 {
 		t.hold(logits)
-		xs = func() []float32 { return logits.Data }
+		z := logits.Data
+		xs = func() []float32 { return z }
 	}
 	t.push(gloss, gloss != nil && count > 0, func() {
 		if gloss.v == nil {

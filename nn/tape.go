@@ -321,31 +321,35 @@ func (t *Tape) TrimFree() { t.arena.trim() }
 // it reports whether it did. (Not only the innermost Scope's: a layer run
 // in its own Scope frees its input, the enclosing Scope's.)
 func (a *arena) release(b []float32) bool {
-	p := unsafe.SliceData(b)
-	for i := len(a.taken) - 1; i >= 0; i-- {
-		if c := a.taken[i]; c != nil && unsafe.SliceData(c) == p {
-			a.taken[i] = nil // the Scope that took it skips it
-			a.free[cap(c)] = append(a.free[cap(c)], c[:cap(c)])
-			return true
-		}
+	i := a.find(b)
+	if i < 0 {
+		return false
 	}
-	return false
+	c := a.taken[i]
+	a.taken[i] = nil // the Scope that took it skips it
+	a.free[cap(c)] = append(a.free[cap(c)], c[:cap(c)])
+	return true
 }
 
 // owns reports whether an open Scope handed b out (and has not taken it
 // back): whoever frees it next may reuse it.
-func (a *arena) owns(b []float32) bool {
+func (a *arena) owns(b []float32) bool { return a.find(b) >= 0 }
+
+// find is the index in taken of b's buffer, or -1.
+func (a *arena) find(b []float32) int {
 	p := unsafe.SliceData(b)
 	for i := len(a.taken) - 1; i >= 0; i-- {
 		if c := a.taken[i]; c != nil && unsafe.SliceData(c) == p {
-			return true
+			return i
 		}
 	}
-	return false
+	return -1
 }
 
 // Scope runs fn; on an inference tape every activation fn allocates, except
 // the result's, is recycled afterwards (the caller must not keep them).
+// fn may Free x, even when an enclosing Scope made it: the caller must not
+// read x afterwards.
 // A recording tape just runs fn.
 func (t *Tape) Scope(x *Var, fn func(t *Tape, x *Var) *Var) *Var {
 	if t.record {
