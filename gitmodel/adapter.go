@@ -106,8 +106,7 @@ func (a *Adapter) Apply(m *Model) error {
 		}
 	}
 	if targeted == 0 {
-		return fmt.Errorf("%s: target_modules %s match no Linear of this GIT model (names end in query, key, value, dense, q_proj, k_proj, v_proj, out_proj, fc1, fc2)",
-			filepath.Join(a.Dir, "adapter_config.json"), TargetsString(a.Config.TargetModules))
+		return fmt.Errorf("%s: %w", filepath.Join(a.Dir, "adapter_config.json"), noTargetsError(a.Config.TargetModules))
 	}
 	if err := w.Err(); err != nil {
 		m.RemoveLoRA()
@@ -118,6 +117,11 @@ func (a *Adapter) Apply(m *Model) error {
 		return fmt.Errorf("%s: %d tensors belong to no targeted module, e.g. %q", file, len(extra), extra[0])
 	}
 	return nil
+}
+
+// noTargetsError says that t selects no Linear, and which names would.
+func noTargetsError(t nn.TargetModules) error {
+	return fmt.Errorf("target_modules %s match no Linear of this GIT model (names end in query, key, value, dense, q_proj, k_proj, v_proj, out_proj, fc1, fc2)", TargetsString(t))
 }
 
 // TargetsString writes target_modules as adapter_config.json does: a JSON

@@ -117,8 +117,9 @@ func jsonErr(err error) error {
 }
 
 // Size limits for Validate. They are far above every released GIT
-// checkpoint (git-large: hidden_size 1024, vocab_size 30522, 24 vision
-// layers, 1025 image tokens) and keep a mistaken or hostile config.json from
+// checkpoint (the largest, git-large*: a 1024-wide, 24-layer vision tower
+// with 257 image tokens at 224 px, a 768-wide decoder, vocab_size 30522;
+// git-base-vqav2 reads 480 px images) and keep a mistaken or hostile config.json from
 // asking for sizes that overflow or exhaust memory before the checkpoint
 // is even compared with it.
 const (
@@ -131,11 +132,7 @@ const (
 // (MaxConfigDim, MaxConfigLayers, MaxConfigValues) and divisible, and only
 // the variants this engine implements. Errors name the field.
 func (c *Config) Validate() error {
-	pos := func(field string, v int) error {
-		limit := MaxConfigDim
-		if strings.HasSuffix(field, "num_hidden_layers") {
-			limit = MaxConfigLayers
-		}
+	pos := func(field string, v, limit int) error {
 		switch {
 		case v <= 0:
 			return fmt.Errorf("%s must be positive, got %d", field, v)
@@ -145,19 +142,20 @@ func (c *Config) Validate() error {
 		return nil
 	}
 	v := &c.Vision
+	const dim, layers = MaxConfigDim, MaxConfigLayers
 	for _, f := range []struct {
-		name string
-		v    int
+		name     string
+		v, limit int
 	}{
-		{"vocab_size", c.VocabSize}, {"hidden_size", c.HiddenSize}, {"num_hidden_layers", c.NumHiddenLayers},
-		{"num_attention_heads", c.NumAttentionHeads}, {"intermediate_size", c.IntermediateSize},
-		{"max_position_embeddings", c.MaxPositionEmbeddings},
-		{"vision_config.hidden_size", v.HiddenSize}, {"vision_config.intermediate_size", v.IntermediateSize},
-		{"vision_config.num_hidden_layers", v.NumHiddenLayers}, {"vision_config.num_attention_heads", v.NumAttentionHeads},
-		{"vision_config.num_channels", v.NumChannels}, {"vision_config.image_size", v.ImageSize},
-		{"vision_config.patch_size", v.PatchSize},
+		{"vocab_size", c.VocabSize, dim}, {"hidden_size", c.HiddenSize, dim}, {"num_hidden_layers", c.NumHiddenLayers, layers},
+		{"num_attention_heads", c.NumAttentionHeads, dim}, {"intermediate_size", c.IntermediateSize, dim},
+		{"max_position_embeddings", c.MaxPositionEmbeddings, dim},
+		{"vision_config.hidden_size", v.HiddenSize, dim}, {"vision_config.intermediate_size", v.IntermediateSize, dim},
+		{"vision_config.num_hidden_layers", v.NumHiddenLayers, layers}, {"vision_config.num_attention_heads", v.NumAttentionHeads, dim},
+		{"vision_config.num_channels", v.NumChannels, dim}, {"vision_config.image_size", v.ImageSize, dim},
+		{"vision_config.patch_size", v.PatchSize, dim},
 	} {
-		if err := pos(f.name, f.v); err != nil {
+		if err := pos(f.name, f.v, f.limit); err != nil {
 			return err
 		}
 	}

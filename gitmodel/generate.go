@@ -108,6 +108,8 @@ func (g *GenerateConfig) check(cfg *Config) (prompt []int, maxLen int, err error
 		return nil, 0, settingErr(field, "max_new_tokens %d exceeds max_position_embeddings %d", g.MaxNewTokens, maxPos)
 	case maxLen <= promptLen:
 		return nil, 0, settingErr(field, "max_length %d leaves no room after a %d-token prompt", maxLen, promptLen)
+	case maxLen > maxPos && g.MaxNewTokens > 0:
+		return nil, 0, settingErr(field, "a %d-token prompt + max_new_tokens %d = %d exceeds max_position_embeddings %d", promptLen, g.MaxNewTokens, maxLen, maxPos)
 	case maxLen > maxPos:
 		return nil, 0, settingErr(field, "max_length %d exceeds max_position_embeddings %d", maxLen, maxPos)
 	case g.NumBeams < 1:

@@ -38,17 +38,38 @@ func TestConfigSizesBounded(t *testing.T) {
 			t.Errorf("%s: want an error naming x/config.json and %q, got %v", c.json, c.want, err)
 		}
 	}
-	// the largest released checkpoint's sizes pass
-	large := `{"hidden_size": 1024, "num_attention_heads": 16, "intermediate_size": 4096, "num_hidden_layers": 6,
-		"vision_config": {"hidden_size": 1024, "intermediate_size": 4096, "num_hidden_layers": 24, "num_attention_heads": 16, "image_size": 384, "patch_size": 14}}`
-	if _, err := ParseConfig("large/config.json", []byte(large)); err == nil {
-		// 384 is not a multiple of 14: the error must be that, not a size bound
-	} else if !strings.Contains(err.Error(), "not a multiple") {
-		t.Errorf("git-large sizes: %v", err)
+	// The released checkpoints' sizes pass: git-base as stored here, and
+	// the widest tower (git-large*: vision 1024 wide, 24 layers, patch 14,
+	// 224 px) and the largest images (git-base-vqav2: 480 px) on top of it.
+	base, err := os.ReadFile("testdata/git-base/config.json")
+	if err != nil {
+		t.Fatal(err)
 	}
-	large = strings.Replace(large, `"image_size": 384, "patch_size": 14`, `"image_size": 448, "patch_size": 14`, 1)
-	if _, err := ParseConfig("large/config.json", []byte(large)); err != nil {
-		t.Errorf("git-large-like sizes refused: %v", err)
+	for _, c := range []struct {
+		name   string
+		vision map[string]any
+	}{
+		{"git-base", nil},
+		{"git-large", map[string]any{"hidden_size": 1024, "intermediate_size": 4096, "num_hidden_layers": 24, "num_attention_heads": 16, "patch_size": 14, "image_size": 224}},
+		{"git-base-vqav2", map[string]any{"image_size": 480}},
+	} {
+		var cfg map[string]any
+		if err := json.Unmarshal(base, &cfg); err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range c.vision {
+			cfg["vision_config"].(map[string]any)[k] = v
+		}
+		b, _ := json.Marshal(cfg)
+		if _, err := ParseConfig(c.name+"/config.json", b); err != nil {
+			t.Errorf("%s sizes refused: %v", c.name, err)
+		}
+	}
+	// a tower whose image side is not a multiple of its patch is refused
+	// for that reason, not by a size bound
+	odd := `{"vision_config": {"hidden_size": 1024, "intermediate_size": 4096, "num_hidden_layers": 24, "num_attention_heads": 16, "image_size": 384, "patch_size": 14}}`
+	if _, err := ParseConfig("odd/config.json", []byte(odd)); err == nil || !strings.Contains(err.Error(), "not a multiple") {
+		t.Errorf("image_size 384 with patch_size 14: want a not-a-multiple error, got %v", err)
 	}
 }
 

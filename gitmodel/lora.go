@@ -34,7 +34,7 @@ func (m *Model) AddLoRA(cfg *nn.AdapterConfig, rng *rand.Rand) ([]string, error)
 		names = append(names, nl.Name)
 	}
 	if len(names) == 0 {
-		return nil, fmt.Errorf("target_modules %s match no Linear of this GIT model (names end in query, key, value, dense, q_proj, k_proj, v_proj, out_proj, fc1, fc2)", TargetsString(cfg.TargetModules))
+		return nil, noTargetsError(cfg.TargetModules)
 	}
 	return names, nil
 }
