@@ -273,7 +273,7 @@ func main() {
 		for _, t := range threads {
 			if r := reads[key{si, t}]; r != nil {
 				bw := median(r)
-				bound := 2 * float64(s.k*s.n) / (4 * float64(s.k*s.n) / bw) // GFLOP/s
+				bound := bw / 2 // GFLOP/s: 2 flops per 4-byte element of B
 				fmt.Printf("# read-bound %s threads=%d b_mb=%.1f read_gbs=%.1f max_gflops=%.1f max_ratio_gonum=%.1f\n",
 					s.name, t, 4*float64(s.k*s.n)/1e6, bw, bound, bound/median(res[key{si, t}][2]))
 			}

@@ -312,6 +312,12 @@ func runInfer(c *cli.Context) error {
 		return err
 	}
 	defer commit(false)
+	// On failure a --output_path file is not written at all; standard
+	// output has had the complete lines so far.
+	unwritten := ""
+	if p := c.String("output_path"); p != "" {
+		unwritten = "; nothing written to " + p
+	}
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	bar := newProgress(c, len(mine), "captioning", isDir)
@@ -319,12 +325,12 @@ func runInfer(c *cli.Context) error {
 	bs := c.Int("batch_size")
 	for start := 0; start < len(mine); start += bs {
 		if ctx.Err() != nil {
-			return fmt.Errorf("interrupted after %d of %d images; nothing written", start, len(mine))
+			return fmt.Errorf("interrupted after %d of %d images%s", start, len(mine), unwritten)
 		}
 		batch := mine[start:min(start+bs, len(mine))]
 		lines, nfail, err := captionBatch(cp, gen, root, batch, c.App.ErrWriter)
 		if err != nil {
-			return err // nothing written
+			return fmt.Errorf("%w%s", err, unwritten)
 		}
 		failed += nfail
 		for _, l := range lines {

@@ -55,7 +55,7 @@ func TestInferHostileConfig(t *testing.T) {
 		start := time.Now()
 		_, errs, code := gitcap(t, "infer", "--quiet", "--model_path", dir, "--input_path", images)
 		wantFailure(t, c.name, errs, code, append(c.want, filepath.Join(dir, "config.json"))...)
-		if d := time.Since(start); d > 10*time.Second {
+		if d := time.Since(start); d > time.Minute { // a runaway guard (each takes milliseconds), not a speed goal
 			t.Errorf("%s: took %v", c.name, d)
 		}
 	}
@@ -108,7 +108,7 @@ func TestInferBeamLimit(t *testing.T) {
 		start := time.Now()
 		_, errs, code := gitcap(t, append([]string{"infer", "--quiet", "--model_path", model, "--input_path", images, "--output_path", out}, c.args...)...)
 		wantFailure(t, strings.Join(c.args, " "), errs, code, c.flag)
-		if d := time.Since(start); d > 10*time.Second {
+		if d := time.Since(start); d > time.Minute { // a runaway guard (each takes milliseconds), not a speed goal
 			t.Errorf("%s: took %v", c.args, d)
 		}
 		if _, err := os.Stat(out); err == nil {

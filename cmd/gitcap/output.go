@@ -57,13 +57,22 @@ func checkOutputDir(out string, inputs ...string) error {
 }
 
 // writeFolder has fill write a folder's files into a fresh temporary folder
-// next to out, then moves them into place, so that a failure part way (disk
-// full, an unreadable companion file) leaves no half-written model folder:
-// a new (or empty) out appears in one rename; into an existing folder the
-// files move one by one, each replaced atomically, once all are complete.
+// next to out, then moves them into place, so that a failure while writing
+// (disk full, an unreadable companion file) leaves out as it was: a new (or
+// empty) out appears in one rename; into an existing folder the files move
+// one by one, each replaced atomically, once all are complete (files of an
+// earlier run that this one does not write stay). A symbolic link to a
+// folder is written through, not replaced.
 func writeFolder(out string, fill func(dir string) error) error {
 	if err := checkOutputDir(out); err != nil {
 		return err
+	}
+	if st, err := os.Lstat(out); err == nil && st.Mode()&os.ModeSymlink != 0 {
+		target, err := filepath.EvalSymlinks(out)
+		if err != nil {
+			return fmt.Errorf("--output_dir %s: %v", out, err)
+		}
+		out = target
 	}
 	parent := filepath.Dir(filepath.Clean(out))
 	if err := os.MkdirAll(parent, 0o755); err != nil {
