@@ -235,3 +235,17 @@ func boundedProduct(factors []int, limit int) (string, bool) {
 	}
 	return strconv.Itoa(n), true
 }
+
+// ApproxParams counts the weights the config describes (the matrices,
+// embeddings and output layer; biases and LayerNorms are a rounding error)
+// in float64, so that absurd sizes cannot overflow.
+func (c *Config) ApproxParams() float64 {
+	v := c.Vision
+	h, vh := float64(c.HiddenSize), float64(v.HiddenSize)
+	text := float64(c.NumHiddenLayers) * (4*h*h + 2*h*float64(c.IntermediateSize))
+	text += h * (2*float64(c.VocabSize) + float64(c.MaxPositionEmbeddings))
+	patches := float64(v.ImageSize/v.PatchSize) * float64(v.ImageSize/v.PatchSize)
+	vision := float64(v.NumHiddenLayers) * (4*vh*vh + 2*vh*float64(v.IntermediateSize))
+	vision += vh * (float64(v.NumChannels)*float64(v.PatchSize)*float64(v.PatchSize) + patches + 1)
+	return text + vision + vh*h
+}

@@ -326,3 +326,18 @@ func TestGenerateConfigValidate(t *testing.T) {
 		t.Errorf("num_beams %d: %v", MaxNumBeams, err)
 	}
 }
+
+// ApproxParams (init's size guard) counts every weight but the biases and
+// LayerNorms: on the tiny model it is at most the exact count and within
+// 10% of it (there biases and norms weigh the most).
+func TestApproxParams(t *testing.T) {
+	m := loadTiny(t, nil)
+	exact := 0
+	for _, p := range m.Params {
+		exact += p.Tensor.Numel()
+	}
+	approx := m.Config.ApproxParams()
+	if !(approx <= float64(exact) && float64(exact) <= 1.1*approx) {
+		t.Errorf("ApproxParams %v, exact %d", approx, exact)
+	}
+}

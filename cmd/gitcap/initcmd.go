@@ -35,7 +35,7 @@ func initCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			if n := approxParams(cfg); n > maxInitParams {
+			if n := cfg.ApproxParams(); n > maxInitParams {
 				return fmt.Errorf("%s describes about %.3g parameters (%.3g GB in F32); init makes at most %.3g", cfgPath, n, 4*n/1e9, float64(maxInitParams))
 			}
 			if err := checkOutputDir(out, srcDir); err != nil {
@@ -71,17 +71,3 @@ func initCommand() *cli.Command {
 // git-large; a config.json past it is a typo or hostile, and allocating it
 // would end in the runtime's out-of-memory crash rather than an error.
 const maxInitParams = 4e9
-
-// approxParams counts a config's weights (the matrices, embeddings
-// and output layer; biases and LayerNorms are a rounding error) in float64,
-// so that absurd sizes cannot overflow.
-func approxParams(cfg *gitmodel.Config) float64 {
-	v := cfg.Vision
-	h, vh := float64(cfg.HiddenSize), float64(v.HiddenSize)
-	text := float64(cfg.NumHiddenLayers) * (4*h*h + 2*h*float64(cfg.IntermediateSize))
-	text += h * (2*float64(cfg.VocabSize) + float64(cfg.MaxPositionEmbeddings))
-	patches := float64(v.ImageSize/v.PatchSize) * float64(v.ImageSize/v.PatchSize)
-	vision := float64(v.NumHiddenLayers) * (4*vh*vh + 2*vh*float64(v.IntermediateSize))
-	vision += vh * (float64(v.NumChannels)*float64(v.PatchSize)*float64(v.PatchSize) + patches + 1)
-	return text + vision + vh*h
-}
