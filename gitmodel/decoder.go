@@ -76,21 +76,23 @@ func (l *DecoderLayer) forward(tp *nn.Tape, x *nn.Var, b, tn int, mask []float32
 	tp.Free(q, k, v)
 	o := tp.Linear(l.AttnOutput, a)
 	tp.Free(a)
-	od := tp.Dropout(o, l.hiddenDrop)
-	r := tp.Add(od, x)
-	tp.Free(o, od, x)
-	h := tp.LayerNorm(l.AttnLayerNorm, r)
-	tp.Free(r)
+	h := addNorm(tp, l.AttnLayerNorm, o, x, l.hiddenDrop)
 	z := tp.LinearRecompute(l.Intermediate, h) // rebuilt for the activation's backward: N×I values not kept
 	g := tp.ActFree(l.act, z)                  // an inference tape writes g over z
 	u := tp.Linear(l.Output, g)
 	tp.Free(g)
-	m := tp.Dropout(u, l.hiddenDrop)
-	r2 := tp.Add(m, h)
-	tp.Free(u, m, h)
-	y := tp.LayerNorm(l.OutputLayerNorm, r2)
-	tp.Free(r2)
-	return y
+	return addNorm(tp, l.OutputLayerNorm, u, h, l.hiddenDrop)
+}
+
+// addNorm is BERT's sublayer output, LayerNorm(dropout(y) + x) (N, D),
+// freeing y and x (the caller reads neither again).
+func addNorm(tp *nn.Tape, ln *nn.LayerNorm, y, x *nn.Var, p float32) *nn.Var {
+	yd := tp.Dropout(y, p)
+	r := tp.Add(yd, x)
+	tp.Free(y, yd, x)
+	out := tp.LayerNorm(ln, r)
+	tp.Free(r)
+	return out
 }
 
 // attends is GIT's attention rule (architecture doc §7.1) for query position

@@ -53,6 +53,15 @@ func (d AttnDims) checkQKV(fn string, q, k, v, mask []float32) {
 	}
 }
 
+// checkGrads checks the lengths of a backward pass's dout, dq, dk and dv
+// (laid out like out, q, k and v).
+func (d AttnDims) checkGrads(fn string, dout, dq, dk, dv []float32) {
+	checkLen(fn, "dout", dout, matLen(d.Tq, d.Dh, d.Ldo))
+	checkLen(fn, "dq", dq, matLen(d.Tq, d.Dh, d.Ldq))
+	checkLen(fn, "dk", dk, matLen(d.Tk, d.Dh, d.Ldk))
+	checkLen(fn, "dv", dv, matLen(d.Tk, d.Dh, d.Ldv))
+}
+
 // Attention computes one head of softmax(scale·Q·Kᵀ + mask)·V:
 //
 //	for i := 0; i < Tq; i++ {
@@ -133,10 +142,7 @@ var attnScratch = sync.Pool{New: func() any { return new([]float32) }}
 func AttentionBackward(dq, dk, dv, dout, probs, q, k, v []float32, d AttnDims) {
 	const fn = "AttentionBackward"
 	d.checkInputs(fn, probs, q, k, v)
-	checkLen(fn, "dout", dout, matLen(d.Tq, d.Dh, d.Ldo))
-	checkLen(fn, "dq", dq, matLen(d.Tq, d.Dh, d.Ldq))
-	checkLen(fn, "dk", dk, matLen(d.Tk, d.Dh, d.Ldk))
-	checkLen(fn, "dv", dv, matLen(d.Tk, d.Dh, d.Ldv))
+	d.checkGrads(fn, dout, dq, dk, dv)
 	n := d.Tq * d.Tk
 	if n == 0 || d.Dh == 0 {
 		return
@@ -156,10 +162,7 @@ func AttentionBackwardRecompute(dq, dk, dv, dout, q, k, v, mask []float32, d Att
 	const fn = "AttentionBackwardRecompute"
 	d.check(fn)
 	d.checkQKV(fn, q, k, v, mask)
-	checkLen(fn, "dout", dout, matLen(d.Tq, d.Dh, d.Ldo))
-	checkLen(fn, "dq", dq, matLen(d.Tq, d.Dh, d.Ldq))
-	checkLen(fn, "dk", dk, matLen(d.Tk, d.Dh, d.Ldk))
-	checkLen(fn, "dv", dv, matLen(d.Tk, d.Dh, d.Ldv))
+	d.checkGrads(fn, dout, dq, dk, dv)
 	n := d.Tq * d.Tk
 	if n == 0 || d.Dh == 0 {
 		return
